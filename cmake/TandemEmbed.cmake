@@ -1,0 +1,18 @@
+# tandem_embed_migrations(TARGET t NAME n DIR d): compiles the numbered SQL files under d/sqlite and d/postgresql
+# into the binary as tandem::db::MigrationSet objects named n, so a service never reads SQL from disk at run time.
+function(tandem_embed_migrations)
+  cmake_parse_arguments(ARG "" "TARGET;NAME;DIR" "" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_migrations.cc")
+  file(GLOB sqlite_files CONFIGURE_DEPENDS "${ARG_DIR}/sqlite/*.sql")
+  file(GLOB pg_files CONFIGURE_DEPENDS "${ARG_DIR}/postgresql/*.sql")
+  list(SORT sqlite_files)
+  list(SORT pg_files)
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DNAME=${ARG_NAME} -DOUT=${out}
+            "-DSQLITE_FILES=${sqlite_files}" "-DPG_FILES=${pg_files}"
+            -P "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
+    DEPENDS ${sqlite_files} ${pg_files} "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
+    COMMENT "Embedding ${ARG_NAME} migrations")
+  target_sources(${ARG_TARGET} PRIVATE "${out}")
+endfunction()

@@ -1,0 +1,46 @@
+#ifndef TANDEM_COMMON_STATUS_STATUS_MACROS_H_
+#define TANDEM_COMMON_STATUS_STATUS_MACROS_H_
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+// Early-return helpers for absl::Status / absl::StatusOr, the only error channel inside Tandem.
+
+#define TANDEM_STATUS_CONCAT_INNER(a, b) a##b
+#define TANDEM_STATUS_CONCAT(a, b) TANDEM_STATUS_CONCAT_INNER(a, b)
+
+// RETURN_IF_ERROR(expr): returns the status of `expr` (a Status or StatusOr) from the enclosing function when
+// it is not OK.
+#define RETURN_IF_ERROR(expr)                                                                      \
+  do {                                                                                             \
+    if (auto tandem_status_ = ::tandem::status_internal::AsStatus((expr)); !tandem_status_.ok()) { \
+      return tandem_status_;                                                                       \
+    }                                                                                              \
+  } while (false)
+
+// ASSIGN_OR_RETURN(lhs, expr): evaluates the StatusOr `expr`; returns its status when not OK, otherwise moves
+// its value into `lhs` (which may be a declaration such as `auto x`).
+#define ASSIGN_OR_RETURN(lhs, expr) \
+  TANDEM_ASSIGN_OR_RETURN_IMPL(TANDEM_STATUS_CONCAT(tandem_statusor_, __LINE__), lhs, expr)
+
+#define TANDEM_ASSIGN_OR_RETURN_IMPL(statusor, lhs, expr) \
+  auto statusor = (expr);                                 \
+  if (!statusor.ok()) {                                   \
+    return std::move(statusor).status();                  \
+  }                                                       \
+  lhs = *std::move(statusor)
+
+namespace tandem::status_internal {
+
+inline const absl::Status& AsStatus(const absl::Status& status) { return status; }
+
+template <typename T>
+const absl::Status& AsStatus(const absl::StatusOr<T>& status_or) {
+  return status_or.status();
+}
+
+}  // namespace tandem::status_internal
+
+#endif  // TANDEM_COMMON_STATUS_STATUS_MACROS_H_

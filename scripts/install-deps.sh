@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every Debian package Tandem needs to build, run and test. Idempotent: packages already present are
+# skipped, and apt's index is refreshed only when something is missing. The README, .ci/run and the Dockerfiles all
+# call this one script, so a fresh machine and a container image get exactly the same toolchain.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  clang clang-format clang-tidy libclang-rt-14-dev lld
+  # gRPC, protobuf, Abseil
+  protobuf-compiler libprotobuf-dev libprotoc-dev protobuf-compiler-grpc libgrpc++-dev libgrpc-dev libabsl-dev
+  # storage and cache
+  libsqlite3-dev sqlite3 libpq-dev postgresql postgresql-client redis-server redis-tools libhiredis-dev
+  # crypto, identity, JSON, logging, HTTP
+  libssl-dev openssl libjwt-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libboost-system-dev
+  libcurl4-openssl-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev tzdata python3 python3-grpcio procps wrk curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# The Debian postgresql package starts a cluster service on install; Tandem's tests and local run start their own
+# servers on free ports, so the packaged cluster is left as the system has it.
