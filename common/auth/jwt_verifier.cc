@@ -1,0 +1,202 @@
+#include "common/auth/jwt_verifier.h"
+
+#include <jwt.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status/status_macros.h"
+
+namespace tandem::auth {
+namespace {
+
+constexpr size_t kMaxTokenBytes = 8192;
+constexpr size_t kMinHs256SecretBytes = 32;
+
+absl::Status Unauthenticated(absl::string_view reason) {
+  return absl::UnauthenticatedError(absl::StrCat("invalid token: ", reason));
+}
+
+struct JwtDeleter {
+  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
+};
+
+absl::StatusOr<nlohmann::json> DecodeJsonSegment(absl::string_view segment) {
+  auto bytes = Base64UrlDecode(segment);
+  if (!bytes.ok()) return Unauthenticated("malformed");
+  nlohmann::json json = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return Unauthenticated("malformed");
+  return json;
+}
+
+absl::StatusOr<absl::Time> RequiredTime(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end()) return Unauthenticated(absl::StrCat("missing ", name));
+  if (!it->is_number()) return Unauthenticated(absl::StrCat("bad ", name));
+  return absl::FromUnixSeconds(it->get<int64_t>());
+}
+
+absl::StatusOr<std::string> RequiredString(const nlohmann::json& claims, const char* name) {
+  auto it = claims.find(name);
+  if (it == claims.end() || !it->is_string() || it->get<std::string>().empty()) {
+    return Unauthenticated(absl::StrCat("missing ", name));
+  }
+  return it->get<std::string>();
+}
+
+bool AudienceMatches(const nlohmann::json& aud, const std::string& expected) {
+  if (aud.is_string()) return aud.get<std::string>() == expected;
+  if (aud.is_array()) {
+    for (const auto& entry : aud) {
+      if (entry.is_string() && entry.get<std::string>() == expected) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_view jwks_json,
+                                                                   VerifierOptions options, const Clock& clock) {
+  nlohmann::json jwks = nlohmann::json::parse(jwks_json, nullptr, /*allow_exceptions=*/false);
+  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
+    return absl::InvalidArgumentError("JWKS must be an object with a \"keys\" array");
+  }
+  std::unique_ptr<JwtVerifier> verifier(new JwtVerifier(std::move(options), clock));
+  for (const auto& jwk : jwks["keys"]) {
+    if (!jwk.contains("kid") || !jwk["kid"].is_string()) {
+      return absl::InvalidArgumentError("every JWK needs a string \"kid\"");
+    }
+    ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromJwk(jwk));
+    ASSIGN_OR_RETURN(KeyType type, KeyTypeOf(key.get()));
+    if (jwk.contains("alg") && jwk["alg"] != std::string(AlgorithmFor(type))) {
+      return absl::InvalidArgumentError("JWK \"alg\" does not match its key type");
+    }
+    ASSIGN_OR_RETURN(std::string pem, PublicKeyPem(key.get()));
+    std::string kid = jwk["kid"].get<std::string>();
+    if (!verifier->keys_.emplace(kid, Key{type, std::move(pem)}).second) {
+      return absl::InvalidArgumentError(absl::StrCat("duplicate kid \"", kid, "\" in JWKS"));
+    }
+  }
+  if (verifier->keys_.empty()) return absl::InvalidArgumentError("JWKS has no keys");
+  return verifier;
+}
+
+absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromHs256Secret(absl::string_view secret,
+                                                                          VerifierOptions options,
+                                                                          const Clock& clock) {
+  if (secret.size() < kMinHs256SecretBytes) {
+    return absl::InvalidArgumentError("HS256 secret must be at least 32 bytes");
+  }
+  std::unique_ptr<JwtVerifier> verifier(new JwtVerifier(std::move(options), clock));
+  verifier->hs256_secret_ = std::string(secret);
+  return verifier;
+}
+
+absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromFiles(const std::string& jwks_path,
+                                                                    const std::string& hs256_secret_path,
+                                                                    VerifierOptions options,
+                                                                    const Clock& clock) {
+  if (!jwks_path.empty()) {
+    if (!hs256_secret_path.empty()) {
+      return absl::InvalidArgumentError("an HS256 secret is refused once a JWKS is configured");
+    }
+    ASSIGN_OR_RETURN(std::string jwks, ReadSecretFile(jwks_path));
+    return FromJwks(jwks, std::move(options), clock);
+  }
+  if (!hs256_secret_path.empty()) {
+    ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(hs256_secret_path));
+    return FromHs256Secret(secret, std::move(options), clock);
+  }
+  return absl::InvalidArgumentError("configure a JWKS file (or, for local runs, an HS256 secret file)");
+}
+
+absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
+  if (token.empty()) return Unauthenticated("missing");
+  if (token.size() > kMaxTokenBytes) return Unauthenticated("too large");
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3 || parts[0].empty() || parts[1].empty() || parts[2].empty()) {
+    return Unauthenticated("malformed");
+  }
+  ASSIGN_OR_RETURN(nlohmann::json header, DecodeJsonSegment(parts[0]));
+  if (!header.contains("alg") || !header["alg"].is_string()) return Unauthenticated("missing alg");
+  std::string alg = header["alg"].get<std::string>();
+
+  // Pick the key and the one algorithm it allows before any cryptography runs.
+  const std::string* key_bytes = nullptr;
+  std::string expected_alg;
+  if (!keys_.empty()) {
+    if (!header.contains("kid") || !header["kid"].is_string()) return Unauthenticated("missing kid");
+    auto it = keys_.find(header["kid"].get<std::string>());
+    if (it == keys_.end()) return Unauthenticated("unknown key");
+    key_bytes = &it->second.pem;
+    expected_alg = std::string(AlgorithmFor(it->second.type));
+  } else {
+    key_bytes = &hs256_secret_;
+    expected_alg = "HS256";
+  }
+  if (alg != expected_alg) return Unauthenticated("algorithm not allowed for this key");
+
+  jwt_t* raw = nullptr;
+  std::string token_copy(token);
+  int rc = jwt_decode(&raw, token_copy.c_str(), reinterpret_cast<const unsigned char*>(key_bytes->data()),
+                      static_cast<int>(key_bytes->size()));
+  std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
+  if (rc != 0 || jwt == nullptr) return Unauthenticated("bad signature");
+  if (jwt_str_alg(expected_alg.c_str()) != jwt_get_alg(jwt.get())) {
+    return Unauthenticated("algorithm not allowed for this key");
+  }
+
+  ASSIGN_OR_RETURN(nlohmann::json claims, DecodeJsonSegment(parts[1]));
+  absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(absl::Time expires_at, RequiredTime(claims, "exp"));
+  ASSIGN_OR_RETURN(absl::Time issued_at, RequiredTime(claims, "iat"));
+  if (now >= expires_at + options_.leeway) return Unauthenticated("expired");
+  if (issued_at > now + options_.leeway) return Unauthenticated("issued in the future");
+  if (expires_at - issued_at > options_.max_lifetime) return Unauthenticated("lifetime too long");
+  if (claims.contains("nbf")) {
+    ASSIGN_OR_RETURN(absl::Time not_before, RequiredTime(claims, "nbf"));
+    if (now + options_.leeway < not_before) return Unauthenticated("not yet valid");
+  }
+  if (!options_.issuer.empty()) {
+    auto iss = claims.find("iss");
+    if (iss == claims.end() || !iss->is_string() || iss->get<std::string>() != options_.issuer) {
+      return Unauthenticated("wrong issuer");
+    }
+  }
+  if (!options_.audience.empty()) {
+    auto aud = claims.find("aud");
+    if (aud == claims.end() || !AudienceMatches(*aud, options_.audience)) {
+      return Unauthenticated("wrong audience");
+    }
+  }
+
+  Principal principal;
+  ASSIGN_OR_RETURN(principal.subject, RequiredString(claims, "sub"));
+  principal.expires_at = expires_at;
+  if (claims.contains("jti") && claims["jti"].is_string()) principal.token_id = claims["jti"].get<std::string>();
+  auto roles = claims.find("roles");
+  if (roles == claims.end() || !roles->is_array() || roles->empty()) return Unauthenticated("missing roles");
+  for (const auto& role : *roles) {
+    if (!role.is_string() || !IsKnownRole(role.get<std::string>())) return Unauthenticated("unknown role");
+    principal.roles.insert(role.get<std::string>());
+  }
+  auto clinic = claims.find("clinic_id");
+  if (clinic != claims.end() && clinic->is_string()) principal.clinic_id = clinic->get<std::string>();
+  if (principal.clinic_id.empty() && !principal.IsService()) return Unauthenticated("missing clinic_id");
+  return principal;
+}
+
+}  // namespace tandem::auth

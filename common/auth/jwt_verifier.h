@@ -1,0 +1,68 @@
+#ifndef TANDEM_COMMON_AUTH_JWT_VERIFIER_H_
+#define TANDEM_COMMON_AUTH_JWT_VERIFIER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/auth/keys.h"
+#include "common/auth/principal.h"
+#include "common/time/clock.h"
+
+namespace tandem::auth {
+
+struct VerifierOptions {
+  std::string issuer;    // when set, `iss` must equal it
+  std::string audience;  // when set, `aud` (string or array) must contain it
+  // A token may not live longer than this (exp - iat), so a leaked long-lived token is refused outright.
+  absl::Duration max_lifetime = absl::Hours(12);
+  // Allowed clock skew for exp / nbf / iat.
+  absl::Duration leeway = absl::Seconds(30);
+};
+
+// Verifies bearer tokens and turns them into a Principal.
+//
+// libjwt 1.10 checks signatures but has no JWKS support and no claim checks, and it would accept an HS256 token
+// whose HMAC key is an RSA public key. So this class selects the key by `kid` itself, requires the token's `alg` to
+// be the one algorithm bound to that key's type, and checks exp, nbf, iat, iss, aud and the maximum lifetime in
+// code. Every failure is UNAUTHENTICATED with a short reason that never quotes the token.
+class JwtVerifier {
+ public:
+  // Production: keys from a JWKS document (RSA >= 2048 bits or EC P-256).
+  static absl::StatusOr<std::unique_ptr<JwtVerifier>> FromJwks(absl::string_view jwks_json,
+                                                               VerifierOptions options,
+                                                               const Clock& clock = Clock::Real());
+  // Local runs only: one shared HS256 secret (at least 32 bytes).
+  static absl::StatusOr<std::unique_ptr<JwtVerifier>> FromHs256Secret(absl::string_view secret,
+                                                                      VerifierOptions options,
+                                                                      const Clock& clock = Clock::Real());
+  // From configuration files: a JWKS file wins, and an HS256 secret is refused once a JWKS is configured.
+  static absl::StatusOr<std::unique_ptr<JwtVerifier>> FromFiles(const std::string& jwks_path,
+                                                                const std::string& hs256_secret_path,
+                                                                VerifierOptions options,
+                                                                const Clock& clock = Clock::Real());
+
+  absl::StatusOr<Principal> Verify(absl::string_view token) const;
+
+ private:
+  struct Key {
+    KeyType type;
+    std::string pem;  // what libjwt verifies with
+  };
+  JwtVerifier(VerifierOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
+
+  VerifierOptions options_;
+  const Clock& clock_;
+  absl::flat_hash_map<std::string, Key> keys_;  // by kid
+  std::string hs256_secret_;                    // only when keys_ is empty
+};
+
+// Reads a whole small file (keys, secrets); the error names the path but never the content.
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
+
+}  // namespace tandem::auth
+
+#endif  // TANDEM_COMMON_AUTH_JWT_VERIFIER_H_

@@ -1,0 +1,10 @@
+#include "common/auth/principal.h"
+
+namespace tandem::auth {
+
+bool IsKnownRole(absl::string_view role) {
+  return role == kRoleAdmin || role == kRoleClinician || role == kRoleFrontDesk || role == kRoleClient ||
+         role == kRoleService;
+}
+
+}  // namespace tandem::auth

@@ -1,0 +1,273 @@
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/jwt_signer.h"
+#include "common/auth/jwt_verifier.h"
+#include "common/auth/keys.h"
+#include "common/auth/service_token_source.h"
+#include "common/time/clock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "openssl/hmac.h"
+
+namespace tandem::auth {
+namespace {
+
+constexpr char kIssuer[] = "https://id.clinic.test";
+constexpr char kAudience[] = "tandem";
+
+struct SigningKey {
+  std::string kid;
+  std::string private_pem;
+  nlohmann::json public_jwk;
+  std::string public_pem;
+};
+
+SigningKey MakeKey(KeyType type, const std::string& kid) {
+  auto key = GenerateKey(type);
+  EXPECT_TRUE(key.ok());
+  SigningKey out;
+  out.kid = kid;
+  out.private_pem = *PrivateKeyPem(key->get());
+  out.public_jwk = *PublicJwk(key->get(), kid);
+  out.public_pem = *PublicKeyPem(key->get());
+  return out;
+}
+
+class JwtTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    rsa_ = new SigningKey(MakeKey(KeyType::kRsa, "rsa-1"));
+    ec_ = new SigningKey(MakeKey(KeyType::kEcP256, "ec-1"));
+    other_ = new SigningKey(MakeKey(KeyType::kRsa, "rsa-1"));  // same kid, different key
+  }
+  static void TearDownTestSuite() {
+    delete rsa_;
+    delete ec_;
+    delete other_;
+  }
+
+  std::unique_ptr<JwtVerifier> Verifier(VerifierOptions options = {kIssuer, kAudience}) {
+    nlohmann::json jwks = {{"keys", {rsa_->public_jwk, ec_->public_jwk}}};
+    auto verifier = JwtVerifier::FromJwks(jwks.dump(), options, clock_);
+    EXPECT_TRUE(verifier.ok()) << verifier.status();
+    return *std::move(verifier);
+  }
+
+  std::string Mint(const SigningKey& key, TokenClaims claims) {
+    auto signer = JwtSigner::FromPrivateKeyPem(key.private_pem, key.kid, kIssuer, clock_);
+    EXPECT_TRUE(signer.ok()) << signer.status();
+    auto token = (*signer)->Sign(claims);
+    EXPECT_TRUE(token.ok()) << token.status();
+    return *token;
+  }
+
+  static TokenClaims Clinician() {
+    TokenClaims claims;
+    claims.subject = "u1";
+    claims.clinic_id = "c1";
+    claims.roles = {"clinician"};
+    claims.audience = kAudience;
+    return claims;
+  }
+
+  // Builds a token by hand, for attacks the signer would never produce.
+  static std::string Forge(const nlohmann::json& header, const nlohmann::json& payload,
+                           const std::string& signature) {
+    return absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(payload.dump()), ".", signature);
+  }
+
+  nlohmann::json ValidPayload() {
+    int64_t now = absl::ToUnixSeconds(clock_.Now());
+    return {{"sub", "u1"},   {"clinic_id", "c1"},  {"roles", {"clinician"}},
+            {"iat", now},    {"exp", now + 300},   {"iss", kIssuer},
+            {"aud", kAudience}};
+  }
+
+  static SigningKey* rsa_;
+  static SigningKey* ec_;
+  static SigningKey* other_;
+  FakeClock clock_;
+};
+
+SigningKey* JwtTest::rsa_ = nullptr;
+SigningKey* JwtTest::ec_ = nullptr;
+SigningKey* JwtTest::other_ = nullptr;
+
+TEST_F(JwtTest, AcceptsValidRs256AndEs256Tokens) {
+  auto verifier = Verifier();
+  for (const SigningKey* key : {rsa_, ec_}) {
+    auto principal = verifier->Verify(Mint(*key, Clinician()));
+    ASSERT_TRUE(principal.ok()) << principal.status();
+    EXPECT_EQ(principal->subject, "u1");
+    EXPECT_EQ(principal->clinic_id, "c1");
+    EXPECT_TRUE(principal->HasRole("clinician"));
+    EXPECT_FALSE(principal->token_id.empty());
+  }
+}
+
+TEST_F(JwtTest, RejectsExpiredToken) {
+  std::string token = Mint(*rsa_, Clinician());
+  clock_.Advance(absl::Minutes(6));
+  auto result = Verifier()->Verify(token);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(result.status().message().find("expired"), std::string::npos);
+}
+
+TEST_F(JwtTest, RejectsTooLongLivedToken) {
+  TokenClaims claims = Clinician();
+  claims.lifetime = absl::Hours(48);
+  auto result = Verifier()->Verify(Mint(*rsa_, claims));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(result.status().message().find("lifetime"), std::string::npos);
+}
+
+TEST_F(JwtTest, RejectsNotYetValidToken) {
+  TokenClaims claims = Clinician();
+  claims.not_before_offset = absl::Minutes(2);
+  std::string token = Mint(*rsa_, claims);
+  auto verifier = Verifier();
+  EXPECT_EQ(verifier->Verify(token).status().code(), absl::StatusCode::kUnauthenticated);
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_TRUE(verifier->Verify(token).ok());
+}
+
+TEST_F(JwtTest, RejectsAlgNone) {
+  std::string token = Forge({{"alg", "none"}, {"kid", "rsa-1"}}, ValidPayload(), "");
+  EXPECT_EQ(Verifier()->Verify(token).status().code(), absl::StatusCode::kUnauthenticated);
+  // Also with a dummy signature segment, so the split check is not what rejects it.
+  token = Forge({{"alg", "none"}, {"kid", "rsa-1"}}, ValidPayload(), "AA");
+  EXPECT_EQ(Verifier()->Verify(token).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(JwtTest, RejectsTokenSignedWithWrongKey) {
+  // Same kid as a trusted key, but signed by another private key.
+  auto result = Verifier()->Verify(Mint(*other_, Clinician()));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(result.status().message().find("signature"), std::string::npos);
+}
+
+TEST_F(JwtTest, RejectsUnknownKid) {
+  SigningKey stranger = MakeKey(KeyType::kEcP256, "stranger");
+  auto result = Verifier()->Verify(Mint(stranger, Clinician()));
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(result.status().message().find("unknown key"), std::string::npos);
+}
+
+TEST_F(JwtTest, RejectsWrongAudienceAndIssuer) {
+  TokenClaims claims = Clinician();
+  claims.audience = "another-app";
+  EXPECT_EQ(Verifier()->Verify(Mint(*rsa_, claims)).status().code(), absl::StatusCode::kUnauthenticated);
+  auto wrong_issuer = Verifier({"https://evil.test", kAudience})->Verify(Mint(*rsa_, Clinician()));
+  EXPECT_EQ(wrong_issuer.status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(JwtTest, RejectsTamperedPayload) {
+  std::string token = Mint(*rsa_, Clinician());
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  nlohmann::json payload = nlohmann::json::parse(*Base64UrlDecode(parts[1]));
+  payload["clinic_id"] = "c2";  // try to cross into another clinic
+  std::string tampered = absl::StrCat(parts[0], ".", Base64UrlEncode(payload.dump()), ".", parts[2]);
+  EXPECT_EQ(Verifier()->Verify(tampered).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(JwtTest, RejectsHs256SignedWithRsaPublicKey) {
+  // The classic algorithm-confusion attack: HMAC keyed with the (public) RSA PEM.
+  std::string header = Base64UrlEncode(nlohmann::json({{"alg", "HS256"}, {"kid", "rsa-1"}}).dump());
+  std::string payload = Base64UrlEncode(ValidPayload().dump());
+  std::string signing_input = absl::StrCat(header, ".", payload);
+  unsigned char mac[32];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), rsa_->public_pem.data(), static_cast<int>(rsa_->public_pem.size()),
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len);
+  std::string token = absl::StrCat(
+      signing_input, ".", Base64UrlEncode(absl::string_view(reinterpret_cast<const char*>(mac), mac_len)));
+  auto result = Verifier()->Verify(token);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(result.status().message().find("algorithm"), std::string::npos);
+}
+
+TEST_F(JwtTest, RejectsMalformedTokensWithoutQuotingThem) {
+  auto verifier = Verifier();
+  for (const std::string& token : {std::string(""), std::string("abc"), std::string("a.b.c"),
+                                   std::string("secret-clinical-words.x.y"), std::string(10000, 'a')}) {
+    auto result = verifier->Verify(token);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(result.status().message().find("clinical"), std::string::npos);
+  }
+}
+
+TEST_F(JwtTest, RequiresClinicUnlessService) {
+  TokenClaims claims = Clinician();
+  claims.clinic_id = "";
+  EXPECT_FALSE(Verifier()->Verify(Mint(*rsa_, claims)).ok());
+  claims.roles = {"service"};
+  claims.subject = "scheduling";
+  auto principal = Verifier()->Verify(Mint(*rsa_, claims));
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_TRUE(principal->IsService());
+}
+
+TEST_F(JwtTest, RejectsUnknownRole) {
+  nlohmann::json payload = ValidPayload();
+  payload["roles"] = {"superuser"};
+  auto signer = JwtSigner::FromHs256Secret(std::string(40, 's'), kIssuer, clock_);
+  auto verifier = JwtVerifier::FromHs256Secret(std::string(40, 's'), {kIssuer, kAudience}, clock_);
+  ASSERT_TRUE(verifier.ok());
+  TokenClaims claims = Clinician();
+  claims.roles = {"superuser"};
+  auto token = (*signer)->Sign(claims);
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ((*verifier)->Verify(*token).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(JwtTest, Hs256WorksLocallyButIsRefusedWithJwks) {
+  std::string secret(40, 'k');
+  auto signer = JwtSigner::FromHs256Secret(secret, kIssuer, clock_);
+  ASSERT_TRUE(signer.ok());
+  auto verifier = JwtVerifier::FromHs256Secret(secret, {kIssuer, kAudience}, clock_);
+  ASSERT_TRUE(verifier.ok());
+  auto token = (*signer)->Sign(Clinician());
+  ASSERT_TRUE(token.ok());
+  EXPECT_TRUE((*verifier)->Verify(*token).ok());
+  // The JWKS verifier does not accept the HS256 token even though its payload is valid.
+  EXPECT_FALSE(Verifier()->Verify(*token).ok());
+  // Configuring both is a start-up error.
+  auto both = JwtVerifier::FromFiles("/some/jwks.json", "/some/secret", {kIssuer, kAudience}, clock_);
+  EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(JwtVerifier::FromHs256Secret("short", {}, clock_).ok());
+}
+
+TEST_F(JwtTest, JwkRoundTripAndThumbprint) {
+  auto key = GenerateKey(KeyType::kEcP256);
+  ASSERT_TRUE(key.ok());
+  auto jwk = PublicJwk(key->get(), "k");
+  ASSERT_TRUE(jwk.ok());
+  auto parsed = PublicKeyFromJwk(*jwk);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*PublicKeyPem(parsed->get()), *PublicKeyPem(key->get()));
+  auto thumbprint = JwkThumbprint(key->get());
+  ASSERT_TRUE(thumbprint.ok());
+  EXPECT_EQ(thumbprint->size(), 43u);  // base64url of 32 bytes
+  EXPECT_FALSE(PublicKeyFromJwk(nlohmann::json{{"kty", "oct"}, {"k", "AAAA"}}).ok());
+}
+
+TEST_F(JwtTest, ServiceTokenSourceReusesThenRefreshes) {
+  auto signer = JwtSigner::FromPrivateKeyPem(ec_->private_pem, ec_->kid, kIssuer, clock_);
+  ASSERT_TRUE(signer.ok());
+  ServiceTokenSource source(*std::move(signer), "notes", kAudience, clock_, absl::Minutes(5));
+  auto first = source.Token();
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(*source.Token(), *first);
+  clock_.Advance(absl::Minutes(4) + absl::Seconds(1));
+  auto second = source.Token();
+  EXPECT_NE(*second, *first);
+  auto principal = Verifier()->Verify(*second);
+  ASSERT_TRUE(principal.ok()) << principal.status();
+  EXPECT_TRUE(principal->IsService());
+  EXPECT_EQ(principal->subject, "notes");
+}
+
+}  // namespace
+}  // namespace tandem::auth
