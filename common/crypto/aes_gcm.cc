@@ -39,9 +39,8 @@ absl::StatusOr<std::string> AesGcmSeal(absl::string_view key, absl::string_view 
   if (ctx == nullptr || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(*nonce)) != 1 ||
-      (!associated_data.empty() &&
-       EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
-                         static_cast<int>(associated_data.size())) != 1) ||
+      (!associated_data.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
+                                                     static_cast<int>(associated_data.size())) != 1) ||
       EVP_EncryptUpdate(ctx.get(), Bytes(out) + kGcmNonceBytes, &len, Bytes(plaintext),
                         static_cast<int>(plaintext.size())) != 1) {
     return absl::InternalError("AES-GCM encryption failed");
@@ -68,9 +67,8 @@ absl::StatusOr<std::string> AesGcmOpen(absl::string_view key, absl::string_view 
   if (ctx == nullptr || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kGcmNonceBytes, nullptr) != 1 ||
       EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(key), Bytes(nonce)) != 1 ||
-      (!associated_data.empty() &&
-       EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
-                         static_cast<int>(associated_data.size())) != 1) ||
+      (!associated_data.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, Bytes(associated_data),
+                                                     static_cast<int>(associated_data.size())) != 1) ||
       EVP_DecryptUpdate(ctx.get(), Bytes(plaintext), &len, Bytes(body), static_cast<int>(body.size())) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, Bytes(tag)) != 1) {
     return absl::InternalError("AES-GCM decryption failed");

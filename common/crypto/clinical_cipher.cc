@@ -91,12 +91,13 @@ absl::StatusOr<std::string> ClinicalCipher::Seal(const std::string& clinic_id, a
     return absl::InvalidArgumentError("clinic and record id are required to seal");
   }
   ASSIGN_OR_RETURN(DataKey key, LatestKey(clinic_id));
-  ASSIGN_OR_RETURN(std::string body,
-                   AesGcmSeal(key.key, plaintext, RecordAssociatedData(clinic_id, record_id, record_version)));
+  ASSIGN_OR_RETURN(std::string body, AesGcmSeal(key.key, plaintext,
+                                                RecordAssociatedData(clinic_id, record_id, record_version)));
   std::string out;
   out.reserve(kHeaderBytes + body.size());
   out.push_back(kFormatV1);
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((key.version >> shift) & 0xFF));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((key.version >> shift) & 0xFF));
   out.append(body);
   return out;
 }
@@ -109,7 +110,8 @@ absl::StatusOr<std::string> ClinicalCipher::Open(const std::string& clinic_id, a
   int version = 0;
   for (size_t i = 1; i < kHeaderBytes; ++i) version = (version << 8) | static_cast<unsigned char>(sealed[i]);
   ASSIGN_OR_RETURN(std::string key, KeyForVersion(clinic_id, version));
-  return AesGcmOpen(key, sealed.substr(kHeaderBytes), RecordAssociatedData(clinic_id, record_id, record_version));
+  return AesGcmOpen(key, sealed.substr(kHeaderBytes),
+                    RecordAssociatedData(clinic_id, record_id, record_version));
 }
 
 absl::StatusOr<int> ClinicalCipher::RewrapAllDataKeys() {

@@ -15,10 +15,11 @@
 
 namespace tandem::crypto {
 
-// Envelope encryption of clinical free text: each clinic has data keys (AES-256), wrapped by the key-encryption key
-// and stored through a DataKeyStore; text is sealed with the clinic's latest data key. The associated data binds a
-// ciphertext to (clinic, record id, record version), so a ciphertext copied onto another record, another clinic or
-// an older version fails to open instead of showing the wrong person's notes.
+// Envelope encryption of clinical free text: each clinic has data keys (AES-256), wrapped by the
+// key-encryption key and stored through a DataKeyStore; text is sealed with the clinic's latest data key. The
+// associated data binds a ciphertext to (clinic, record id, record version), so a ciphertext copied onto
+// another record, another clinic or an older version fails to open instead of showing the wrong person's
+// notes.
 //
 // Sealed layout: 0x01 | data-key version (4 bytes, big endian) | nonce | ciphertext | tag.
 class ClinicalCipher {
@@ -52,8 +53,8 @@ class ClinicalCipher {
   KeyRing ring_;
   DataKeyStore& store_;
   absl::Mutex mu_;
-  // Unwrapped data keys by (clinic, version), and each clinic's latest version: unwrapping is a store read plus
-  // a decryption, too slow for every note.
+  // Unwrapped data keys by (clinic, version), and each clinic's latest version: unwrapping is a store read
+  // plus a decryption, too slow for every note.
   absl::flat_hash_map<std::pair<std::string, int>, std::string> keys_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> latest_ ABSL_GUARDED_BY(mu_);
 };

@@ -19,7 +19,8 @@ struct WrappedDataKey {
 };
 
 // Where wrapped data keys live (the owning service's database). Implementations must make Insert fail with
-// ALREADY_EXISTS when (clinic_id, version) exists, so two replicas creating a clinic's first key agree on one.
+// ALREADY_EXISTS when (clinic_id, version) exists, so two replicas creating a clinic's first key agree on
+// one.
 class DataKeyStore {
  public:
   virtual ~DataKeyStore() = default;

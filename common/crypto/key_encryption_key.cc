@@ -17,8 +17,8 @@ namespace {
 KeyEncryptionKey WithId(std::string key) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest.data());
-  std::string hex = absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  std::string hex =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   return KeyEncryptionKey{absl::StrCat("kek-", hex.substr(0, 16)), std::move(key)};
 }
 

@@ -9,8 +9,8 @@
 
 namespace tandem::crypto {
 
-// The key that wraps per-clinic data keys. It lives only in a file (a mounted Kubernetes Secret in production) and
-// in memory; the database stores data keys wrapped by it, never the key itself.
+// The key that wraps per-clinic data keys. It lives only in a file (a mounted Kubernetes Secret in
+// production) and in memory; the database stores data keys wrapped by it, never the key itself.
 struct KeyEncryptionKey {
   std::string id;   // "kek-" + first 16 hex digits of SHA-256(key): names the key without revealing it
   std::string key;  // 32 bytes

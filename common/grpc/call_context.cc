@@ -1,0 +1,72 @@
+#include "common/grpc/call_context.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "common/log/log.h"
+#include "common/status/grpc_status.h"
+
+namespace tandem {
+namespace {
+
+absl::string_view HeaderOf(const grpc::ServerContextBase& context, absl::string_view name) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
+  if (it == metadata.end()) return {};
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+bool IsSafeRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string RequestIdOf(const grpc::ServerContextBase& context) {
+  return std::string(HeaderOf(context, kRequestIdHeader));
+}
+
+absl::string_view BearerTokenOf(const grpc::ServerContextBase& context) {
+  absl::string_view value = HeaderOf(context, kAuthorizationHeader);
+  constexpr absl::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() || !absl::StartsWithIgnoreCase(value, kScheme)) return {};
+  return absl::StripAsciiWhitespace(value.substr(kScheme.size()));
+}
+
+absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context,
+                                             const auth::JwtVerifier& verifier) {
+  absl::string_view token = BearerTokenOf(context);
+  if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
+  absl::StatusOr<auth::Principal> principal = verifier.Verify(token);
+  if (!principal.ok()) return principal.status();
+  absl::string_view end_user_token = HeaderOf(context, kEndUserHeader);
+  if (end_user_token.empty()) return principal;
+  if (!principal->IsService()) {
+    return absl::PermissionDeniedError("only services may act on behalf of an end user");
+  }
+  absl::StatusOr<auth::Principal> end_user = verifier.Verify(end_user_token);
+  if (!end_user.ok()) return absl::UnauthenticatedError("invalid end-user token");
+  if (end_user->IsService()) return absl::PermissionDeniedError("end user must not be a service");
+  principal->end_user = std::make_shared<const auth::Principal>(*std::move(end_user));
+  return principal;
+}
+
+grpc::Status ToPublicStatus(const absl::Status& status, absl::string_view request_id) {
+  switch (status.code()) {
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kDataLoss:
+      log::Error("internal_error", {{"request_id", std::string(request_id)},
+                                    {"code", absl::StatusCodeToString(status.code())},
+                                    {"cause", std::string(status.message())}});
+      return grpc::Status(ToGrpcCode(status.code()),
+                          "internal error; quote request id " + std::string(request_id) + " to support");
+    default:
+      return ToGrpcStatus(status);
+  }
+}
+
+}  // namespace tandem

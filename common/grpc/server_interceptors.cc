@@ -1,0 +1,103 @@
+#include "common/grpc/server_interceptors.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "common/grpc/call_context.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/status/grpc_status.h"
+#include "common/time/uuid.h"
+
+namespace tandem {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::Interceptor;
+using grpc::experimental::InterceptorBatchMethods;
+using grpc::experimental::ServerRpcInfo;
+
+class RequestIdInterceptor final : public Interceptor {
+ public:
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* metadata = methods->GetRecvInitialMetadata();
+      auto it = metadata->find(kRequestIdHeader);
+      if (it != metadata->end() && IsSafeRequestId(absl::string_view(it->second.data(), it->second.size()))) {
+        request_id_.assign(it->second.data(), it->second.size());
+      } else {
+        if (it != metadata->end()) metadata->erase(it);
+        request_id_ = NewUuidV7();
+        // The string_refs point at this interceptor's storage, which lives as long as the call.
+        metadata->emplace(grpc::string_ref(kRequestIdHeader), grpc::string_ref(request_id_));
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
+        !request_id_.empty()) {
+      methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string request_id_;
+};
+
+struct RequestMetrics {
+  metrics::CounterFamily& requests = metrics::Registry::Default().AddCounter(
+      "tandem_grpc_requests_total", "gRPC calls handled, by method and status code.", {"rpc", "code"});
+  metrics::HistogramFamily& latency = metrics::Registry::Default().AddHistogram(
+      "tandem_grpc_request_duration_seconds", "gRPC call latency, by method.", {"rpc"});
+};
+
+RequestMetrics& Metrics() {
+  static RequestMetrics* const kMetrics = new RequestMetrics();
+  return *kMetrics;
+}
+
+class TelemetryInterceptor final : public Interceptor {
+ public:
+  explicit TelemetryInterceptor(ServerRpcInfo* info) : info_(info), start_(absl::Now()) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      Record(methods->GetSendStatus());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Record(const grpc::Status& status) {
+    const std::string rpc = info_->method();
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+    const std::string code = absl::StatusCodeToString(FromGrpcCode(status.error_code()));
+    Metrics().requests.WithLabels({rpc, code}).Increment();
+    Metrics().latency.WithLabels({rpc}).Observe(seconds);
+    nlohmann::json fields = {{"request_id", RequestIdOf(*info_->server_context())},
+                             {"rpc", rpc},
+                             {"code", code},
+                             {"latency_ms", seconds * 1000.0}};
+    // Health probes arrive every few seconds; keep them out of the info stream.
+    if (absl::StartsWith(rpc, "/grpc.health.v1.")) {
+      log::Debug("rpc", std::move(fields));
+    } else {
+      log::Info("rpc", std::move(fields));
+    }
+  }
+
+  ServerRpcInfo* info_;
+  absl::Time start_;
+};
+
+}  // namespace
+
+Interceptor* RequestIdInterceptorFactory::CreateServerInterceptor(ServerRpcInfo* /*info*/) {
+  return new RequestIdInterceptor();
+}
+
+Interceptor* TelemetryInterceptorFactory::CreateServerInterceptor(ServerRpcInfo* info) {
+  return new TelemetryInterceptor(info);
+}
+
+}  // namespace tandem

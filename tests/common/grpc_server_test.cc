@@ -1,0 +1,312 @@
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/auth/jwt_signer.h"
+#include "common/auth/jwt_verifier.h"
+#include "common/auth/service_token_source.h"
+#include "common/grpc/blocking_call.h"
+#include "common/grpc/call_context.h"
+#include "common/grpc/client_channel.h"
+#include "common/grpc/server_host.h"
+#include "common/metrics/metrics.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "gtest/gtest.h"
+#include "tandem/testing/v1/echo.grpc.pb.h"
+
+namespace tandem {
+namespace {
+
+using tandem::testing::v1::EchoRequest;
+using tandem::testing::v1::EchoResponse;
+using tandem::testing::v1::EchoService;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const std::string kSecret(40, 'x');
+
+// The test service: Echo answers on the gRPC thread; EchoBlocking runs on the worker pool and understands a
+// few control messages ("block" waits for the test, "fail" returns an internal error, "relay" calls
+// downstream).
+class TestEchoService final : public EchoService::CallbackService {
+ public:
+  TestEchoService(WorkerPool*& pool, const auth::JwtVerifier& verifier) : pool_(pool), verifier_(verifier) {}
+
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* context, const EchoRequest* request,
+                                 EchoResponse* response) override {
+    auto* reactor = context->DefaultReactor();
+    response->set_message(request->message());
+    response->set_request_id(RequestIdOf(*context));
+    auto principal = Authenticate(*context, verifier_);
+    if (principal.ok()) {
+      response->set_subject(principal->end_user ? principal->subject + "/" + principal->end_user->subject
+                                                : principal->subject);
+    }
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* EchoBlocking(grpc::CallbackServerContext* context, const EchoRequest* request,
+                                         EchoResponse* response) override {
+    return RunBlocking(context, *pool_, [this, context, request, response]() -> absl::Status {
+      if (request->message() == "block") {
+        entered.Notify();
+        release.WaitForNotification();
+      }
+      if (request->message() == "fail") return absl::InternalError("SELECT body FROM notes WHERE secret");
+      if (request->message() == "relay") return Relay(context, response);
+      response->set_message(request->message());
+      response->set_request_id(RequestIdOf(*context));
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status Relay(grpc::CallbackServerContext* context, EchoResponse* response) {
+    auto caller = Authenticate(*context, verifier_);
+    if (!caller.ok()) return caller.status();
+    grpc::ClientContext out;
+    if (auto prepared = PrepareOutboundContext(out, context, &*caller, *identity); !prepared.ok())
+      return prepared;
+    EchoRequest downstream_request;
+    downstream_request.set_message("from-relay");
+    grpc::Status status = downstream->Echo(&out, downstream_request, response);
+    relayed_deadline = out.deadline();
+    return status.ok() ? absl::OkStatus() : absl::UnavailableError("downstream failed");
+  }
+
+  absl::Notification entered;
+  absl::Notification release;
+  std::unique_ptr<EchoService::Stub> downstream;
+  auth::ServiceTokenSource* identity = nullptr;
+  std::chrono::system_clock::time_point relayed_deadline;
+
+ private:
+  WorkerPool*& pool_;
+  const auth::JwtVerifier& verifier_;
+};
+
+class GrpcServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { verifier_ = *auth::JwtVerifier::FromHs256Secret(kSecret, {}); }
+
+  std::unique_ptr<ServerHost> StartServer(ServerOptions options, std::unique_ptr<TestEchoService>& service) {
+    options.address = "127.0.0.1";
+    auto host = std::make_unique<ServerHost>(options);
+    pool_ = &host->workers();
+    service = std::make_unique<TestEchoService>(pool_, *verifier_);
+    host->AddService(service.get());
+    EXPECT_TRUE(host->Start().ok());
+    return host;
+  }
+
+  std::string Token(const std::string& sub, const std::string& role) {
+    auto signer = *auth::JwtSigner::FromHs256Secret(kSecret, "");
+    auth::TokenClaims claims;
+    claims.subject = sub;
+    claims.clinic_id = "c1";
+    claims.roles = {role};
+    return *signer->Sign(claims);
+  }
+
+  static std::unique_ptr<EchoService::Stub> Connect(int port) {
+    return EchoService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  }
+
+  std::unique_ptr<auth::JwtVerifier> verifier_;
+  WorkerPool* pool_ = nullptr;
+};
+
+TEST_F(GrpcServerTest, BindsPortZeroAndReportsHealth) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  ASSERT_GT(host->port(), 0);
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host->port()), grpc::InsecureChannelCredentials());
+  grpc::ByteBuffer request_bytes;
+  // Health via the generic path, so the test needs no generated health stubs.
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  grpc::ByteBuffer response_bytes;
+  std::string empty_request;  // HealthCheckRequest{service: ""}: overall health
+  grpc::Slice slice(empty_request);
+  grpc::ByteBuffer buffer(&slice, 1);
+  absl::Notification done;
+  grpc::Status status;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &buffer, &response_bytes,
+                    [&](grpc::Status s) {
+                      status = s;
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response_bytes.Dump(&slices).ok());
+  std::string serialized;
+  for (auto& s : slices) serialized.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  EXPECT_EQ(serialized, std::string("\x08\x01", 2));  // status: SERVING
+}
+
+TEST_F(GrpcServerTest, EchoesCallerRequestIdAndGeneratesMissingOnes) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  auto stub = Connect(host->port());
+  EchoRequest request;
+  request.set_message("hi");
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-request-id", "req-123");
+    EchoResponse response;
+    ASSERT_TRUE(stub->Echo(&context, request, &response).ok());
+    EXPECT_EQ(response.request_id(), "req-123");
+    auto echoed = context.GetServerInitialMetadata().find("x-request-id");
+    ASSERT_NE(echoed, context.GetServerInitialMetadata().end());
+    EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()), "req-123");
+  }
+  for (const std::string unsafe :
+       {std::string(), std::string("has space"), std::string(200, 'a'), std::string("a\"}")}) {
+    grpc::ClientContext context;
+    if (!unsafe.empty()) context.AddMetadata("x-request-id", unsafe);
+    EchoResponse response;
+    ASSERT_TRUE(stub->EchoBlocking(&context, request, &response).ok());
+    EXPECT_TRUE(IsSafeRequestId(response.request_id()));
+    EXPECT_EQ(response.request_id().size(), 36u);  // a generated UUIDv7
+  }
+}
+
+TEST_F(GrpcServerTest, CountsRequestsByRpcAndCode) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  auto stub = Connect(host->port());
+  grpc::ClientContext context;
+  EchoResponse response;
+  ASSERT_TRUE(stub->Echo(&context, EchoRequest(), &response).ok());
+  EXPECT_THAT(
+      metrics::Registry::Default().Render(),
+      HasSubstr("tandem_grpc_requests_total{rpc=\"/tandem.testing.v1.EchoService/Echo\",code=\"OK\"}"));
+}
+
+TEST_F(GrpcServerTest, FullWorkerPoolAnswersResourceExhaustedAtOnce) {
+  ServerOptions options;
+  options.worker_threads = 1;
+  options.worker_queue = 1;
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer(options, service);
+  auto stub = Connect(host->port());
+
+  EchoRequest block;
+  block.set_message("block");
+  grpc::ClientContext first_context, second_context;
+  EchoResponse first_response, second_response;
+  absl::Notification first_done, second_done;
+  grpc::Status first_status, second_status;
+  stub->async()->EchoBlocking(&first_context, &block, &first_response, [&](grpc::Status s) {
+    first_status = s;
+    first_done.Notify();
+  });
+  service->entered.WaitForNotification();  // the only worker is now busy
+  EchoRequest queued;
+  queued.set_message("queued");
+  stub->async()->EchoBlocking(&second_context, &queued, &second_response, [&](grpc::Status s) {
+    second_status = s;
+    second_done.Notify();
+  });
+  while (host->workers().queue_depth() < 1) absl::SleepFor(absl::Milliseconds(1));
+
+  grpc::ClientContext third_context;
+  EchoResponse third_response;
+  absl::Time start = absl::Now();
+  grpc::Status third = stub->EchoBlocking(&third_context, queued, &third_response);
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));  // refused, not queued behind the blocked call
+
+  service->release.Notify();
+  first_done.WaitForNotification();
+  second_done.WaitForNotification();
+  EXPECT_TRUE(first_status.ok());
+  EXPECT_TRUE(second_status.ok());
+  EXPECT_EQ(second_response.message(), "queued");
+}
+
+TEST_F(GrpcServerTest, InternalErrorsAreGenericForTheCaller) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  auto stub = Connect(host->port());
+  EchoRequest request;
+  request.set_message("fail");
+  grpc::ClientContext context;
+  context.AddMetadata("x-request-id", "req-fail-1");
+  EchoResponse response;
+  grpc::Status status = stub->EchoBlocking(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(status.error_message(), Not(HasSubstr("SELECT")));
+  EXPECT_THAT(status.error_message(), HasSubstr("req-fail-1"));
+}
+
+TEST_F(GrpcServerTest, GracefulShutdownLetsInFlightCallFinish) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  auto stub = Connect(host->port());
+  EchoRequest block;
+  block.set_message("block");
+  grpc::ClientContext context;
+  EchoResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  stub->async()->EchoBlocking(&context, &block, &response, [&](grpc::Status s) {
+    status = s;
+    done.Notify();
+  });
+  service->entered.WaitForNotification();
+
+  std::thread shutdown([&] { host->Shutdown(absl::Seconds(10)); });
+  while (host->serving()) absl::SleepFor(absl::Milliseconds(1));
+  // Draining: health is NOT_SERVING but the in-flight call is still running.
+  EXPECT_FALSE(done.HasBeenNotified());
+  service->release.Notify();
+  done.WaitForNotification();
+  shutdown.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.message(), "block");
+
+  grpc::ClientContext late;
+  late.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  EXPECT_FALSE(stub->Echo(&late, block, &response).ok());
+}
+
+TEST_F(GrpcServerTest, OutboundCallCarriesDeadlineRequestIdAndIdentities) {
+  std::unique_ptr<TestEchoService> downstream_service, relay_service;
+  auto downstream = StartServer({}, downstream_service);
+  auto relay = StartServer({}, relay_service);
+  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(kSecret, ""), "notes", "");
+  relay_service->identity = &identity;
+  relay_service->downstream =
+      EchoService::NewStub(MakeServiceChannel("127.0.0.1:" + std::to_string(downstream->port())));
+
+  auto stub = Connect(relay->port());
+  EchoRequest request;
+  request.set_message("relay");
+  grpc::ClientContext context;
+  context.AddMetadata("x-request-id", "trace-77");
+  context.AddMetadata("authorization", "Bearer " + Token("clinician-9", "clinician"));
+  auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(3);
+  context.set_deadline(deadline);
+  EchoResponse response;
+  grpc::Status status = stub->EchoBlocking(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.message(), "from-relay");
+  EXPECT_EQ(response.request_id(), "trace-77");
+  // The downstream saw the calling service and, on whose behalf, the clinician.
+  EXPECT_EQ(response.subject(), "notes/clinician-9");
+  // The inbound 3 s budget, not the 5 s default (grpc-timeout is relative and rounded up, hence the slack).
+  EXPECT_LE(relay_service->relayed_deadline, deadline + std::chrono::milliseconds(500));
+}
+
+}  // namespace
+}  // namespace tandem

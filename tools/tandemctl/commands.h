@@ -1,0 +1,33 @@
+#ifndef TANDEM_TOOLS_TANDEMCTL_COMMANDS_H_
+#define TANDEM_TOOLS_TANDEMCTL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tandem::tandemctl {
+
+// `tandemctl keys --dir D [--type ec|rsa] [--kid K]`: writes D/signing-key.pem (0600), D/jwks.json and D/kid.
+// Existing keys are kept unless --force, so re-running a local setup never invalidates issued tokens.
+absl::Status MakeKeys(const std::string& dir, const std::string& type, std::string kid, bool force);
+
+struct TokenRequest {
+  std::string keys_dir;
+  std::string subject;
+  std::string clinic_id;
+  std::vector<std::string> roles;
+  std::string issuer;
+  std::string audience;
+  int ttl_seconds = 3600;
+};
+
+// `tandemctl token --clinic c1 --role clinician --sub u1`: a signed token with the local signing key.
+absl::StatusOr<std::string> MintToken(const TokenRequest& request);
+
+// `tandemctl kek --out F`: a new random key-encryption key (hex) in F, mode 0600; refuses to overwrite.
+absl::Status MakeKeyEncryptionKey(const std::string& path);
+
+}  // namespace tandem::tandemctl
+
+#endif  // TANDEM_TOOLS_TANDEMCTL_COMMANDS_H_
