@@ -1,11 +1,17 @@
 # Warning and sanitizer flags applied to every Tandem target through tandem_target_defaults().
 add_library(tandem_compile_options INTERFACE)
 target_compile_options(tandem_compile_options INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wimplicit-fallthrough
+  -Wall -Wextra -Wpedantic $<$<CXX_COMPILER_ID:GNU>:-Wshadow=local> -Wnon-virtual-dtor -Wimplicit-fallthrough
   $<$<BOOL:${TANDEM_WERROR}>:-Werror>)
 if(TANDEM_SANITIZE)
   target_compile_options(tandem_compile_options INTERFACE
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_link_options(tandem_compile_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+if(TANDEM_FUZZ)
+  # Instrument every library for coverage-guided fuzzing; only the fuzz targets link the libFuzzer driver.
+  target_compile_options(tandem_compile_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined)
   target_link_options(tandem_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
 

@@ -4,6 +4,13 @@
 # call this one script, so a fresh machine and a container image get exactly the same toolchain.
 set -euo pipefail
 
+# --runtime installs only what the built binaries need (container images' final stage).
+if [ "${1:-}" = "--runtime" ]; then
+  packages=(
+    ca-certificates tzdata libgrpc++1.51 libprotobuf32 libabsl20220623 libhiredis0.14 libpq5 libsqlite3-0
+    libssl3 libjwt0 libspdlog1.10 libfmt9 libboost-system1.74.0 libcurl4 redis-tools
+  )
+else
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
@@ -18,6 +25,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev tzdata python3 python3-grpcio procps wrk curl
 )
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the README's test command and what CI runs.
+#
+#   scripts/test.sh            everything (gcc -Werror build + all tests, sanitizer run of the common tests,
+#                              clang-tidy on changed files, benchmarks in smoke mode)
+#   TANDEM_TEST_QUICK=1 ...    only the -Werror build and its tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
+
+echo "== build (gcc, -Werror)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+
+echo "== tests"
+ctest --preset ci -j "$jobs" --timeout 600
+
+if [ "${TANDEM_TEST_QUICK:-0}" != "1" ]; then
+  echo "== sanitizers (ASan + UBSan) on common/ tests"
+  cmake --preset asan >/dev/null
+  mapfile -t asan_targets < <(ctest --test-dir build/ci -N -L common | awk '/Test +#/ {print $3}')
+  cmake --build --preset asan -j "$jobs" --target "${asan_targets[@]}"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset asan -j "$jobs" -L common --timeout 600
+
+  echo "== fuzz targets (clang, libFuzzer), a few seconds each"
+  bash scripts/fuzz-smoke.sh
+
+  echo "== clang-tidy on changed files"
+  bash scripts/lint.sh build/ci
+fi
+
+echo "== done in $(( $(date +%s) - start )) s"
