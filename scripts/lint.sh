@@ -29,7 +29,7 @@ if [ ${#sources[@]} -gt 0 ]; then
   mapfile -t known < <(for f in "${sources[@]}"; do
     grep -q "\"file\": \"$(pwd)/$f\"" "$build_dir/compile_commands.json" && echo "$f"; done || true)
   if [ ${#known[@]} -gt 0 ]; then
-    clang-tidy -p "$build_dir" --quiet "${known[@]}" 2>/dev/null || status=1
+    printf "%s\n" "${known[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build_dir" --quiet --extra-arg=-Wno-unknown-warning-option 2>/dev/null || status=1
   fi
 fi
 exit $status
