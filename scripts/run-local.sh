@@ -40,16 +40,32 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
+# Backend services (each later service adds itself here and to the gateway's backends).
+backends=()
+
+gateway_port="${TANDEM_GATEWAY_PORT:-8080}"
+IFS=, ; backend_list="${backends[*]:-}" ; unset IFS
+"$bin/services/gateway/tandem_gateway" --listen_address=127.0.0.1 --port="$gateway_port" \
+  --jwks_file="$run/keys/jwks.json" --jwt_issuer=tandem-local --jwt_audience=tandem \
+  --backend="$backend_list" >"$run/logs/gateway.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$gateway_port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
 cat <<MSG
 
 Tandem is running.
+  Gateway        http://127.0.0.1:$gateway_port   (point clinic frontends here; API description at /openapi.json)
   Redis          127.0.0.1:$redis_port
   Keys           $run/keys (JWKS, signing key, key-encryption key)
   Data           $run/data (SQLite)
   Logs           $run/logs
 
-Mint a token for a request:
-  $bin/tools/tandemctl token --clinic c1 --role clinician --sub u1
+A first request:
+  TOKEN=\$($bin/tools/tandemctl token --dir $run/keys --clinic c1 --role clinician --sub u1)
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$gateway_port/v1/session
 
 Ctrl-C stops everything.
 MSG

@@ -6,6 +6,8 @@
 #include "absl/status/status.h"
 #include "common/grpc/call_context.h"
 #include "common/grpc/worker_pool.h"
+#include "common/status/grpc_status.h"
+#include "common/status/server_busy.h"
 #include "grpcpp/support/server_callback.h"
 
 namespace tandem {
@@ -36,7 +38,7 @@ grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* context, Work
     reactor->Finish(ToPublicStatus(status, RequestIdOf(*context)));
   });
   if (!accepted) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy; retry later"));
+    reactor->Finish(ToGrpcStatus(ServerBusyError()));
   }
   return reactor;
 }

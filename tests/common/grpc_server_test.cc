@@ -14,6 +14,7 @@
 #include "common/grpc/server_host.h"
 #include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -169,7 +170,7 @@ TEST_F(GrpcServerTest, EchoesCallerRequestIdAndGeneratesMissingOnes) {
     ASSERT_NE(echoed, context.GetServerInitialMetadata().end());
     EXPECT_EQ(std::string(echoed->second.data(), echoed->second.size()), "req-123");
   }
-  for (const std::string unsafe :
+  for (const std::string& unsafe :
        {std::string(), std::string("has space"), std::string(200, 'a'), std::string("a\"}")}) {
     grpc::ClientContext context;
     if (!unsafe.empty()) context.AddMetadata("x-request-id", unsafe);
@@ -224,6 +225,10 @@ TEST_F(GrpcServerTest, FullWorkerPoolAnswersResourceExhaustedAtOnce) {
   absl::Time start = absl::Now();
   grpc::Status third = stub->EchoBlocking(&third_context, queued, &third_response);
   EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(third.error_details()));
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(), "type.googleapis.com/google.rpc.RetryInfo");
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));  // refused, not queued behind the blocked call
 
   service->release.Notify();

@@ -1,0 +1,253 @@
+#include "services/gateway/gateway_handler.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/grpc/call_context.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/status/grpc_status.h"
+#include "common/time/uuid.h"
+#include "google/protobuf/message.h"
+#include "nlohmann/json.hpp"
+#include "services/gateway/http_errors.h"
+#include "services/gateway/transcoder.h"
+
+namespace tandem::gateway {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+struct GatewayMetrics {
+  metrics::CounterFamily& requests = metrics::Registry::Default().AddCounter(
+      "tandem_gateway_requests_total", "HTTP requests, by route template and status.", {"route", "status"});
+  metrics::HistogramFamily& latency = metrics::Registry::Default().AddHistogram(
+      "tandem_gateway_request_duration_seconds", "HTTP request latency, by route template.", {"route"});
+};
+
+GatewayMetrics& Metrics() {
+  static GatewayMetrics* const kMetrics = new GatewayMetrics();
+  return *kMetrics;
+}
+
+HttpResponse JsonResponse(http::status status, std::string body, const std::string& request_id) {
+  HttpResponse response(status, 11);
+  response.set(http::field::content_type, "application/json");
+  response.set(http::field::cache_control, "no-store");
+  response.set(kRequestIdHeader, request_id);
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+HttpResponse ErrorResponse(const grpc::Status& status, const std::string& request_id) {
+  int code = HttpStatusFor(status);
+  HttpResponse response = JsonResponse(static_cast<http::status>(code), ErrorBody(status), request_id);
+  if (code == 401)
+    response.set(http::field::www_authenticate, R"(Bearer realm="tandem", error="invalid_token")");
+  if (auto retry_after = RetryAfterSeconds(status); retry_after.has_value()) {
+    response.set(http::field::retry_after, std::to_string(*retry_after));
+  }
+  return response;
+}
+
+std::string TokenFrom(const HttpRequest& request) {
+  auto header = request.find(http::field::authorization);
+  if (header == request.end()) return "";
+  absl::string_view value(header->value().data(), header->value().size());
+  if (!absl::StartsWithIgnoreCase(value, "bearer ")) return "";
+  return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+}
+
+}  // namespace
+
+absl::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value) {
+  if (value.size() < 2 || value.size() > 9) return absl::nullopt;
+  int64_t amount = 0;
+  if (!absl::SimpleAtoi(value.substr(0, value.size() - 1), &amount) || amount < 0) return absl::nullopt;
+  switch (value.back()) {
+    case 'H':
+      return absl::Hours(amount);
+    case 'M':
+      return absl::Minutes(amount);
+    case 'S':
+      return absl::Seconds(amount);
+    case 'm':
+      return absl::Milliseconds(amount);
+    case 'u':
+      return absl::Microseconds(amount);
+    case 'n':
+      return absl::Nanoseconds(amount);
+    default:
+      return absl::nullopt;
+  }
+}
+
+GatewayHandler::GatewayHandler(const RouteTable& routes, GrpcForwarder& forwarder,
+                               const auth::JwtVerifier& verifier, BackendHealth& health,
+                               std::string openapi_json, GatewayOptions options)
+    : routes_(routes),
+      forwarder_(forwarder),
+      verifier_(verifier),
+      health_(health),
+      openapi_json_(std::move(openapi_json)),
+      options_(options) {}
+
+bool GatewayHandler::HandlePublic(const HttpRequest& request, absl::string_view path,
+                                  const std::string& request_id, Respond& respond) {
+  if (request.method() != http::verb::get) return false;
+  if (path == "/healthz") {
+    respond(JsonResponse(http::status::ok, R"({"status":"ok"})", request_id));
+    return true;
+  }
+  if (path == "/readyz") {
+    health_.Check([respond, request_id](bool ready, std::vector<std::string> not_ready) {
+      nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"not_ready", not_ready}};
+      respond(JsonResponse(ready ? http::status::ok : http::status::service_unavailable, body.dump(),
+                           request_id));
+    });
+    return true;
+  }
+  if (path == "/metrics") {
+    HttpResponse response(http::status::ok, 11);
+    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    response.body() = metrics::Registry::Default().Render();
+    response.prepare_payload();
+    respond(std::move(response));
+    return true;
+  }
+  if (path == "/openapi.json") {
+    respond(JsonResponse(http::status::ok, openapi_json_, request_id));
+    return true;
+  }
+  return false;
+}
+
+void GatewayHandler::HandleSession(const HttpRequest& request, const std::string& request_id,
+                                   Respond& respond) {
+  std::string token = TokenFrom(request);
+  absl::StatusOr<auth::Principal> principal =
+      token.empty() ? absl::UnauthenticatedError("missing bearer token") : verifier_.Verify(token);
+  if (!principal.ok()) {
+    respond(ErrorResponse(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(principal.status().message())),
+        request_id));
+    return;
+  }
+  std::vector<std::string> roles(principal->roles.begin(), principal->roles.end());
+  std::sort(roles.begin(), roles.end());
+  nlohmann::json body = {
+      {"subject", principal->subject},
+      {"clinicId", principal->clinic_id},
+      {"roles", roles},
+      {"expiresAt", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", principal->expires_at, absl::UTCTimeZone())}};
+  respond(JsonResponse(http::status::ok, body.dump(), request_id));
+}
+
+void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, Respond respond) {
+  const absl::Time start = absl::Now();
+  std::string request_id;
+  if (auto header = request.find(kRequestIdHeader); header != request.end()) {
+    absl::string_view value(header->value().data(), header->value().size());
+    if (IsSafeRequestId(value)) request_id = std::string(value);
+  }
+  if (request_id.empty()) request_id = NewUuidV7();
+
+  absl::string_view target(request.target().data(), request.target().size());
+  size_t query_start = target.find('?');
+  absl::string_view path = target.substr(0, query_start);
+  absl::string_view query = query_start == absl::string_view::npos ? "" : target.substr(query_start + 1);
+
+  if (HandlePublic(request, path, request_id, respond)) return;
+
+  if (path == "/v1/session" && request.method() == http::verb::get) {
+    HandleSession(request, request_id, respond);
+    return;
+  }
+
+  absl::string_view verb(request.method_string().data(), request.method_string().size());
+  Lookup lookup = routes_.Match(verb, path);
+  if (lookup.route == nullptr) {
+    std::string route_label = lookup.allowed_verbs.empty() ? "unmatched" : "method_not_allowed";
+    int code = lookup.allowed_verbs.empty() ? 404 : 405;
+    HttpResponse response = JsonResponse(
+        static_cast<http::status>(code),
+        nlohmann::json({{"code", code == 404 ? 5 : 12},
+                        {"status", code == 404 ? "NOT_FOUND" : "UNIMPLEMENTED"},
+                        {"message", code == 404 ? "no such route" : "method not allowed for this route"},
+                        {"details", nlohmann::json::array()}})
+            .dump(),
+        request_id);
+    if (code == 405) response.set(http::field::allow, lookup.AllowHeader());
+    Metrics().requests.WithLabels({route_label, std::to_string(code)}).Increment();
+    respond(std::move(response));
+    return;
+  }
+  const Route& route = *lookup.route;
+  const std::string& route_label = route.template_text();
+  auto finish = [respond, route_label, start, request_id](HttpResponse response) mutable {
+    int code = response.result_int();
+    double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    Metrics().requests.WithLabels({route_label, std::to_string(code)}).Increment();
+    Metrics().latency.WithLabels({route_label}).Observe(seconds);
+    log::Info("http", {{"request_id", request_id},
+                       {"route", route_label},
+                       {"status", code},
+                       {"latency_ms", seconds * 1000.0}});
+    respond(std::move(response));
+  };
+
+  // Authenticate before anything reaches a backend.
+  std::string token = TokenFrom(request);
+  absl::Status authenticated =
+      token.empty() ? absl::UnauthenticatedError("missing bearer token") : verifier_.Verify(token).status();
+  if (!authenticated.ok()) {
+    finish(ErrorResponse(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(authenticated.message())), request_id));
+    return;
+  }
+
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.method->input_type());
+  std::unique_ptr<google::protobuf::Message> message(prototype->New());
+  absl::Status filled = FillRequest(route, lookup.bindings, query, request.body(), *message);
+  if (!filled.ok()) {
+    finish(ErrorResponse(ToGrpcStatus(filled), request_id));
+    return;
+  }
+
+  absl::Duration timeout = options_.default_timeout;
+  if (auto header = request.find("grpc-timeout"); header != request.end()) {
+    auto parsed = ParseGrpcTimeout(absl::string_view(header->value().data(), header->value().size()));
+    if (!parsed.has_value()) {
+      finish(ErrorResponse(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed grpc-timeout header"),
+                           request_id));
+      return;
+    }
+    timeout = std::min(*parsed, options_.max_timeout);
+  }
+
+  forwarder_.Call(
+      *route.method, *message, {{kRequestIdHeader, request_id}, {"authorization", "Bearer " + token}},
+      absl::ToChronoTime(absl::Now() + timeout),
+      [finish, request_id](grpc::Status status, std::unique_ptr<google::protobuf::Message> response) mutable {
+        if (!status.ok()) {
+          finish(ErrorResponse(status, request_id));
+          return;
+        }
+        absl::StatusOr<std::string> json = ToJson(*response);
+        if (!json.ok()) {
+          finish(
+              ErrorResponse(grpc::Status(grpc::StatusCode::INTERNAL, "cannot encode response"), request_id));
+          return;
+        }
+        finish(JsonResponse(http::status::ok, *std::move(json), request_id));
+      });
+}
+
+}  // namespace tandem::gateway
