@@ -118,8 +118,28 @@ bool IsValidUtf8(absl::string_view text) {
   return true;
 }
 
+// One name of a FieldMask path, lowerCamel ("clientWords") or snake_case ("client_words") but not a mix, so
+// that it converts to a proto name and back without loss.
+bool IsFieldMaskName(absl::string_view name) {
+  if (name.empty() || !absl::ascii_islower(static_cast<unsigned char>(name[0]))) return false;
+  bool has_underscore = false;
+  bool has_upper = false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if (c == '_') {
+      has_underscore = true;
+      if (i + 1 == name.size() || !absl::ascii_islower(static_cast<unsigned char>(name[i + 1]))) return false;
+    } else if (absl::ascii_isupper(c)) {
+      has_upper = true;
+    } else if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c)) {
+      return false;
+    }
+  }
+  return !(has_underscore && has_upper);
+}
+
 const google::protobuf::EnumValueDescriptor* FindEnumValue(const google::protobuf::EnumDescriptor& type,
-                                                          absl::string_view name) {
+                                                           absl::string_view name) {
   for (int i = 0; i < type.value_count(); ++i) {
     if (type.value(i)->name() == name) return type.value(i);
   }
@@ -134,7 +154,9 @@ bool ParseInt64(absl::string_view text, int64_t* out) {
   return AllDigits(digits) && absl::SimpleAtoi(text, out);
 }
 
-bool ParseUint64(absl::string_view text, uint64_t* out) { return AllDigits(text) && absl::SimpleAtoi(text, out); }
+bool ParseUint64(absl::string_view text, uint64_t* out) {
+  return AllDigits(text) && absl::SimpleAtoi(text, out);
+}
 
 bool ParseDouble(absl::string_view text, double* out) {
   if (text == "NaN") {
@@ -142,13 +164,14 @@ bool ParseDouble(absl::string_view text, double* out) {
     return true;
   }
   if (text == "Infinity" || text == "-Infinity") {
-    *out = text[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    *out =
+        text[0] == '-' ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     return true;
   }
   if (text.empty()) return false;
   for (char c : text) {
-    if (!(absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.' || c == 'e' ||
-          c == 'E')) {
+    if (!(absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+' || c == '.' ||
+          c == 'e' || c == 'E')) {
       return false;
     }
   }
@@ -206,7 +229,8 @@ bool ParseTimestamp(absl::string_view text, int64_t* seconds, int32_t* nanos) {
       minute > 59 || second > 59) {
     return false;
   }
-  int64_t total = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  int64_t total =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   if (total < kMinTimestampSeconds || total > kMaxTimestampSeconds) return false;
   *seconds = total;
   *nanos = fraction;
@@ -272,13 +296,15 @@ Problem SetScalarFromText(Message& message, const FieldDescriptor& field, absl::
     case FieldDescriptor::CPPTYPE_UINT64: {
       uint64_t value;
       if (!ParseUint64(text, &value)) return "expected a non-negative 64-bit integer";
-      repeated ? reflection.AddUInt64(&message, &field, value) : reflection.SetUInt64(&message, &field, value);
+      repeated ? reflection.AddUInt64(&message, &field, value)
+               : reflection.SetUInt64(&message, &field, value);
       return nullptr;
     }
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       double value;
       if (!ParseDouble(text, &value)) return "expected a number";
-      repeated ? reflection.AddDouble(&message, &field, value) : reflection.SetDouble(&message, &field, value);
+      repeated ? reflection.AddDouble(&message, &field, value)
+               : reflection.SetDouble(&message, &field, value);
       return nullptr;
     }
     case FieldDescriptor::CPPTYPE_FLOAT: {
@@ -378,11 +404,8 @@ Problem SetWellKnownFromText(Message& message, absl::string_view text) {
       reflection.ClearField(&message, paths);
       if (text.empty()) return nullptr;
       for (absl::string_view path : absl::StrSplit(text, ',')) {
-        if (path.empty()) return "expected comma-separated field paths";
-        for (char c : path) {
-          if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) {
-            return "expected comma-separated field paths";
-          }
+        for (absl::string_view name : absl::StrSplit(path, '.')) {
+          if (!IsFieldMaskName(name)) return "expected comma-separated field paths";
         }
         reflection.AddString(&message, paths, FieldMaskPathFromJson(path));
       }

@@ -10,8 +10,8 @@
 
 namespace tandem::gateway {
 
-// Text forms of proto3 JSON values, shared by path variables, query parameters and JSON strings. Each parser is
-// strict (no surrounding spaces, no trailing garbage) and allocation-free.
+// Text forms of proto3 JSON values, shared by path variables, query parameters and JSON strings. Each parser
+// is strict (no surrounding spaces, no trailing garbage) and allocation-free.
 
 // What is wrong with a value, as a fixed phrase that never quotes it; null means the value was accepted.
 using Problem = const char*;
@@ -29,8 +29,8 @@ bool ParseDuration(absl::string_view text, int64_t* seconds, int32_t* nanos);
 // Standard or URL-safe base64, padding optional.
 bool DecodeBase64(absl::string_view text, std::string* out);
 
-// Sets a scalar (non-message) field from text; a repeated field gets one more element. Enums take a value name
-// or number; string values must be valid UTF-8.
+// Sets a scalar (non-message) field from text; a repeated field gets one more element. Enums take a value
+// name or number; string values must be valid UTF-8.
 Problem SetScalarFromText(google::protobuf::Message& message, const google::protobuf::FieldDescriptor& field,
                           absl::string_view text);
 

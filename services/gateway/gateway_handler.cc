@@ -212,9 +212,7 @@ void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, R
     return;
   }
 
-  const google::protobuf::Message* prototype =
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(route.method->input_type());
-  std::unique_ptr<google::protobuf::Message> message(prototype->New());
+  std::unique_ptr<google::protobuf::Message> message(route.request_prototype->New());
   absl::Status filled = FillRequest(route, lookup.bindings, query, request.body(), *message);
   if (!filled.ok()) {
     finish(ErrorResponse(ToGrpcStatus(filled), request_id));

@@ -49,13 +49,14 @@ nlohmann::json RenderDetails(const std::string& details_bin) {
   auto status = DecodeDetails(details_bin);
   if (!status.has_value()) return details;
   for (const auto& detail : status->details()) {
-    if (google::rpc::BadRequest bad_request; detail.Is<google::rpc::BadRequest>() && detail.UnpackTo(&bad_request)) {
+    if (google::rpc::BadRequest bad_request;
+        detail.Is<google::rpc::BadRequest>() && detail.UnpackTo(&bad_request)) {
       nlohmann::json violations = nlohmann::json::array();
       for (const auto& violation : bad_request.field_violations()) {
         violations.push_back({{"field", violation.field()}, {"description", violation.description()}});
       }
-      details.push_back(
-          {{"@type", "type.googleapis.com/google.rpc.BadRequest"}, {"fieldViolations", std::move(violations)}});
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.BadRequest"},
+                         {"fieldViolations", std::move(violations)}});
     } else if (google::rpc::RetryInfo retry_info;
                detail.Is<google::rpc::RetryInfo>() && detail.UnpackTo(&retry_info)) {
       details.push_back({{"@type", "type.googleapis.com/google.rpc.RetryInfo"},

@@ -9,17 +9,17 @@
 
 namespace tandem::gateway {
 
-// The one mapping from gRPC codes to HTTP statuses (DESIGN.md, Errors), as an explicit switch over every code:
-// INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404, ALREADY_EXISTS and
+// The one mapping from gRPC codes to HTTP statuses (DESIGN.md, Errors), as an explicit switch over every
+// code: INVALID_ARGUMENT 400, UNAUTHENTICATED 401, PERMISSION_DENIED 403, NOT_FOUND 404, ALREADY_EXISTS and
 // FAILED_PRECONDITION 409, ABORTED 412, RESOURCE_EXHAUSTED 429, UNAVAILABLE 503, DEADLINE_EXCEEDED 504,
 // anything else 500 (and OK 200).
 int HttpStatusFor(grpc::StatusCode code);
 
-// A backend that refuses work because its worker pool is full answers RESOURCE_EXHAUSTED; that is the server's
-// overload, not the client's quota, so it becomes 503 with Retry-After. It is recognised by a
+// A backend that refuses work because its worker pool is full answers RESOURCE_EXHAUSTED; that is the
+// server's overload, not the client's quota, so it becomes 503 with Retry-After. It is recognised by a
 // google.rpc.RetryInfo in the status details (the preferred signal) or, until every server sends one, by the
-// exact message of common/grpc/blocking_call.h ("server busy; retry later"). Any other RESOURCE_EXHAUSTED from
-// a backend stays 429.
+// exact message of common/grpc/blocking_call.h ("server busy; retry later"). Any other RESOURCE_EXHAUSTED
+// from a backend stays 429.
 bool IsServerBusy(const grpc::Status& status);
 
 // HttpStatusFor(code), refined by IsServerBusy.
@@ -46,7 +46,7 @@ std::string ErrorBody(const absl::Status& status);
 // Everything a handler needs to answer with an error.
 struct HttpError {
   int http_status = 500;
-  std::string body;                       // application/json
+  std::string body;                         // application/json
   absl::optional<int> retry_after_seconds;  // set: send Retry-After
 };
 HttpError ToHttpError(const grpc::Status& status);

@@ -1,5 +1,6 @@
 #include "services/gateway/http_server.h"
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -125,10 +126,25 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // A lingering close: stop sending, then read and discard what the client is still sending (e.g. the rest of
+  // a body that was refused with 413) for a moment before closing. Closing with unread data would send a
+  // reset, which can destroy the error response before the client reads it.
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(discard_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) {
+                                self->stream_.close();
+                                return;
+                              }
+                              self->Drain();
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -138,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
+  std::array<char, 4096> discard_{};
   bool keep_alive_ = true;
   unsigned version_ = 11;
 };

@@ -13,8 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-// A SAX handler that builds the DOM itself, so it can stop at the depth limit and on duplicate keys, and keeps
-// enough of the path (pointers to keys already in the tree, array indices) to name where a problem is.
+// A SAX handler that builds the DOM itself, so it can stop at the depth limit and on duplicate keys, and
+// keeps enough of the path (pointers to keys already in the tree, array indices) to name where a problem is.
 class BoundedDomBuilder {
  public:
   explicit BoundedDomBuilder(json* root) : root_(root) {}
@@ -61,9 +61,9 @@ class BoundedDomBuilder {
         AppendJsonKey(&where, *pending_key_);
       }
     }
-    error_ = JsonBodyError{
-        "", where.empty() ? absl::StrCat("malformed JSON at byte ", offset)
-                          : absl::StrCat("malformed JSON at byte ", offset, " (in ", where, ")")};
+    error_ = JsonBodyError{"", where.empty()
+                                   ? absl::StrCat("malformed JSON at byte ", offset)
+                                   : absl::StrCat("malformed JSON at byte ", offset, " (in ", where, ")")};
     return false;
   }
 

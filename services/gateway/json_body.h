@@ -9,7 +9,8 @@
 
 namespace tandem::gateway {
 
-// Objects and arrays may nest this deep in a request body; deeper is rejected before it costs stack or memory.
+// Objects and arrays may nest this deep in a request body; deeper is rejected before it costs stack or
+// memory.
 inline constexpr int kMaxJsonDepth = 64;
 
 // Why a body is not acceptable JSON, in words that never quote it: the parser's own messages repeat the text
@@ -20,8 +21,8 @@ struct JsonBodyError {
 };
 
 // Parses a request body into `out`. Beyond the JSON grammar (with UTF-8 validation) it rejects nesting deeper
-// than kMaxJsonDepth and a key repeated within one object. Byte positions are 0-based offsets into `body`; the
-// end of input is reported as body.size(). Never throws.
+// than kMaxJsonDepth and a key repeated within one object. Byte positions are 0-based offsets into `body`;
+// the end of input is reported as body.size(). Never throws.
 absl::optional<JsonBodyError> ParseJsonBody(absl::string_view body, nlohmann::json* out);
 
 }  // namespace tandem::gateway

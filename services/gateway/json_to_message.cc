@@ -1,5 +1,6 @@
 #include "services/gateway/json_to_message.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -19,6 +20,31 @@ using google::protobuf::Reflection;
 using nlohmann::json;
 
 void ReadMessage(const json& value, Message& message, std::string& path, ViolationList& violations);
+void ReadValue(const json& value, Message& message, std::string& path, ViolationList& violations);
+
+// google.protobuf.Struct's fields from a JSON object.
+void ReadStructFields(const json& object, Message& message, std::string& path, ViolationList& violations) {
+  const FieldDescriptor* entries = message.GetDescriptor()->FindFieldByNumber(1);
+  for (auto it = object.begin(); it != object.end() && !violations.full(); ++it) {
+    PathScope scope(&path);
+    path.append("[\"?\"]");  // Struct keys are free text: never echoed
+    Message* entry = message.GetReflection()->AddMessage(&message, entries);
+    const Descriptor& entry_type = *entry->GetDescriptor();
+    entry->GetReflection()->SetString(entry, entry_type.FindFieldByNumber(1), it.key());
+    ReadValue(it.value(), *entry->GetReflection()->MutableMessage(entry, entry_type.FindFieldByNumber(2)),
+              path, violations);
+  }
+}
+
+// google.protobuf.ListValue's values from a JSON array.
+void ReadListValues(const json& array, Message& message, std::string& path, ViolationList& violations) {
+  const FieldDescriptor* values = message.GetDescriptor()->FindFieldByNumber(1);
+  for (size_t i = 0; i < array.size() && !violations.full(); ++i) {
+    PathScope scope(&path);
+    AppendJsonIndex(&path, i);
+    ReadValue(array[i], *message.GetReflection()->AddMessage(&message, values), path, violations);
+  }
+}
 
 // A JSON number as sign and magnitude, when it is integral (1e3 is; 1.5 is not).
 bool IntegralParts(const json& value, bool* negative, uint64_t* magnitude) {
@@ -57,26 +83,30 @@ Problem SetIntegerFromJson(const json& value, Message& message, const FieldDescr
       if (negative ? magnitude > uint64_t{1} << 31 : magnitude > (uint64_t{1} << 31) - 1) {
         return "out of range for a 32-bit integer";
       }
-      auto v = static_cast<int32_t>(negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude));
+      auto v =
+          static_cast<int32_t>(negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude));
       repeated ? reflection.AddInt32(&message, &field, v) : reflection.SetInt32(&message, &field, v);
       return nullptr;
     }
     case FieldDescriptor::CPPTYPE_INT64: {
-      if (negative ? magnitude > kInt64Limit + 1 : magnitude > kInt64Limit) return "out of range for a 64-bit integer";
+      if (negative ? magnitude > kInt64Limit + 1 : magnitude > kInt64Limit)
+        return "out of range for a 64-bit integer";
       int64_t v = negative ? static_cast<int64_t>(~(magnitude - 1)) : static_cast<int64_t>(magnitude);
       repeated ? reflection.AddInt64(&message, &field, v) : reflection.SetInt64(&message, &field, v);
       return nullptr;
     }
     case FieldDescriptor::CPPTYPE_UINT32: {
       if (negative && magnitude != 0) return "must not be negative";
-      if (magnitude > std::numeric_limits<uint32_t>::max()) return "out of range for an unsigned 32-bit integer";
+      if (magnitude > std::numeric_limits<uint32_t>::max())
+        return "out of range for an unsigned 32-bit integer";
       auto v = static_cast<uint32_t>(magnitude);
       repeated ? reflection.AddUInt32(&message, &field, v) : reflection.SetUInt32(&message, &field, v);
       return nullptr;
     }
     case FieldDescriptor::CPPTYPE_UINT64: {
       if (negative && magnitude != 0) return "must not be negative";
-      repeated ? reflection.AddUInt64(&message, &field, magnitude) : reflection.SetUInt64(&message, &field, magnitude);
+      repeated ? reflection.AddUInt64(&message, &field, magnitude)
+               : reflection.SetUInt64(&message, &field, magnitude);
       return nullptr;
     }
     default:
@@ -128,11 +158,13 @@ Problem SetScalarFromJson(const json& value, Message& message, const FieldDescri
       if (negative ? magnitude > uint64_t{1} << 31 : magnitude > (uint64_t{1} << 31) - 1) {
         return "out of range for an enum";
       }
-      return SetScalarFromText(message, field,
-                               absl::StrCat(negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude)));
+      return SetScalarFromText(
+          message, field,
+          absl::StrCat(negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude)));
     }
     case FieldDescriptor::CPPTYPE_STRING: {
-      if (!value.is_string()) return field.type() == FieldDescriptor::TYPE_BYTES ? "expected a base64 string" : "expected a string";
+      if (!value.is_string())
+        return field.type() == FieldDescriptor::TYPE_BYTES ? "expected a base64 string" : "expected a string";
       const std::string& text = value.get_ref<const std::string&>();
       if (field.type() == FieldDescriptor::TYPE_BYTES) return SetScalarFromText(message, field, text);
       // The parser has already checked that JSON strings are valid UTF-8.
@@ -145,8 +177,9 @@ Problem SetScalarFromJson(const json& value, Message& message, const FieldDescri
   return "expected a JSON object";
 }
 
-// google.protobuf.Value from any JSON.
-void ReadValue(const json& value, Message& message) {
+// google.protobuf.Value from any JSON. Numbers beyond a double's range (1e999) have no JSON form to print
+// back, so they are refused.
+void ReadValue(const json& value, Message& message, std::string& path, ViolationList& violations) {
   const Descriptor& type = *message.GetDescriptor();
   const Reflection& reflection = *message.GetReflection();
   switch (value.type()) {
@@ -156,6 +189,10 @@ void ReadValue(const json& value, Message& message) {
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
     case json::value_t::number_float:
+      if (!std::isfinite(value.get<double>())) {
+        violations.Add(path, "out of range");
+        return;
+      }
       reflection.SetDouble(&message, type.FindFieldByNumber(2), value.get<double>());
       return;
     case json::value_t::string:
@@ -166,19 +203,12 @@ void ReadValue(const json& value, Message& message) {
       return;
     case json::value_t::object: {
       Message* fields = reflection.MutableMessage(&message, type.FindFieldByNumber(5));
-      const FieldDescriptor* entries = fields->GetDescriptor()->FindFieldByNumber(1);
-      for (auto it = value.begin(); it != value.end(); ++it) {
-        Message* entry = fields->GetReflection()->AddMessage(fields, entries);
-        const Descriptor& entry_type = *entry->GetDescriptor();
-        entry->GetReflection()->SetString(entry, entry_type.FindFieldByNumber(1), it.key());
-        ReadValue(it.value(), *entry->GetReflection()->MutableMessage(entry, entry_type.FindFieldByNumber(2)));
-      }
+      ReadStructFields(value, *fields, path, violations);
       return;
     }
     case json::value_t::array: {
       Message* list = reflection.MutableMessage(&message, type.FindFieldByNumber(6));
-      const FieldDescriptor* values = list->GetDescriptor()->FindFieldByNumber(1);
-      for (const json& element : value) ReadValue(element, *list->GetReflection()->AddMessage(list, values));
+      ReadListValues(value, *list, path, violations);
       return;
     }
     case json::value_t::binary:
@@ -244,7 +274,6 @@ void ReadMap(const json& value, Message& message, const FieldDescriptor& field, 
 
 void ReadWellKnown(const json& value, Message& message, std::string& path, ViolationList& violations) {
   const Descriptor& type = *message.GetDescriptor();
-  const Reflection& reflection = *message.GetReflection();
   switch (type.well_known_type()) {
     case Descriptor::WELLKNOWNTYPE_TIMESTAMP:
     case Descriptor::WELLKNOWNTYPE_DURATION:
@@ -276,30 +305,21 @@ void ReadWellKnown(const json& value, Message& message, std::string& path, Viola
       }
       return;
     case Descriptor::WELLKNOWNTYPE_VALUE:
-      ReadValue(value, message);
+      ReadValue(value, message, path, violations);
       return;
     case Descriptor::WELLKNOWNTYPE_STRUCT:
       if (!value.is_object()) {
         violations.Add(path, "expected a JSON object");
         return;
       }
-      // Reuse Value's object branch: a Struct is the struct_value of a Value.
-      for (auto it = value.begin(); it != value.end(); ++it) {
-        const FieldDescriptor* entries = type.FindFieldByNumber(1);
-        Message* entry = reflection.AddMessage(&message, entries);
-        const Descriptor& entry_type = *entry->GetDescriptor();
-        entry->GetReflection()->SetString(entry, entry_type.FindFieldByNumber(1), it.key());
-        ReadValue(it.value(), *entry->GetReflection()->MutableMessage(entry, entry_type.FindFieldByNumber(2)));
-      }
+      ReadStructFields(value, message, path, violations);
       return;
     case Descriptor::WELLKNOWNTYPE_LISTVALUE:
       if (!value.is_array()) {
         violations.Add(path, "expected a JSON array");
         return;
       }
-      for (const json& element : value) {
-        ReadValue(element, *reflection.AddMessage(&message, type.FindFieldByNumber(1)));
-      }
+      ReadListValues(value, message, path, violations);
       return;
     case Descriptor::WELLKNOWNTYPE_ANY:
       violations.Add(path, "google.protobuf.Any is not supported");
@@ -322,7 +342,8 @@ void ReadMessage(const json& value, Message& message, std::string& path, Violati
 
 const FieldDescriptor* FindFieldByJsonKey(const Descriptor& type, const std::string& key) {
   if (const FieldDescriptor* field = type.FindFieldByName(key)) return field;
-  if (const FieldDescriptor* field = type.FindFieldByCamelcaseName(key); field != nullptr && field->json_name() == key) {
+  if (const FieldDescriptor* field = type.FindFieldByCamelcaseName(key);
+      field != nullptr && field->json_name() == key) {
     return field;
   }
   for (int i = 0; i < type.field_count(); ++i) {
@@ -352,7 +373,8 @@ void JsonToMessage(const json& value, Message& message, std::string& path, Viola
       continue;
     }
     seen.push_back(field);
-    if (const OneofDescriptor* oneof = field->real_containing_oneof(); oneof != nullptr && !it.value().is_null()) {
+    if (const OneofDescriptor* oneof = field->real_containing_oneof();
+        oneof != nullptr && !it.value().is_null()) {
       if (std::find(oneofs_set.begin(), oneofs_set.end(), oneof) != oneofs_set.end()) {
         violations.Add(path, absl::StrCat("only one field of \"", oneof->name(), "\" may be set"));
         continue;
@@ -368,7 +390,7 @@ void JsonToField(const json& value, Message& message, const FieldDescriptor& fie
   const Reflection& reflection = *message.GetReflection();
   if (value.is_null()) {
     if (!field.is_repeated() && IsValueType(field)) {
-      ReadValue(value, *reflection.MutableMessage(&message, &field));
+      ReadValue(value, *reflection.MutableMessage(&message, &field), path, violations);
     } else {
       reflection.ClearField(&message, &field);
     }

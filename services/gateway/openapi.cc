@@ -25,7 +25,9 @@ constexpr int kMaxQueryDepth = 8;
 
 std::string SchemaRef(absl::string_view name) { return absl::StrCat("#/components/schemas/", name); }
 
-bool IsSensitive(const FieldDescriptor& field) { return field.options().GetExtension(tandem::api::v1::sensitive); }
+bool IsSensitive(const FieldDescriptor& field) {
+  return field.options().GetExtension(tandem::api::v1::sensitive);
+}
 
 // Collects the schemas of every message and enum it is asked to reference.
 class SchemaBuilder {
@@ -70,7 +72,8 @@ class SchemaBuilder {
   Json FieldSchema(const FieldDescriptor& field) {
     Json schema;
     if (field.is_map()) {
-      schema = {{"type", "object"}, {"additionalProperties", ValueSchema(*field.message_type()->map_value())}};
+      schema = {{"type", "object"},
+                {"additionalProperties", ValueSchema(*field.message_type()->map_value())}};
     } else if (field.is_repeated()) {
       schema = {{"type", "array"}, {"items", ValueSchema(field)}};
     } else {
@@ -184,8 +187,9 @@ bool IsBound(const Route& route, const FieldPath& chain) {
 }
 
 // Query parameters for the request fields a route takes from the query string, depth first, by JSON name.
-void AddQueryParameters(const Route& route, const Descriptor& type, const std::string& prefix, FieldPath& chain,
-                        std::vector<const Descriptor*>& visiting, SchemaBuilder& schemas, Json& parameters) {
+void AddQueryParameters(const Route& route, const Descriptor& type, const std::string& prefix,
+                        FieldPath& chain, std::vector<const Descriptor*>& visiting, SchemaBuilder& schemas,
+                        Json& parameters) {
   if (visiting.size() > static_cast<size_t>(kMaxQueryDepth) ||
       std::find(visiting.begin(), visiting.end(), &type) != visiting.end()) {
     return;
@@ -214,8 +218,8 @@ void AddQueryParameters(const Route& route, const Descriptor& type, const std::s
   visiting.pop_back();
 }
 
-// `path` is the template the path item is filed under: the route's own, or that of an earlier route of the same
-// shape, whose variable names the path parameters must use.
+// `path` is the template the path item is filed under: the route's own, or that of an earlier route of the
+// same shape, whose variable names the path parameters must use.
 Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& schemas) {
   const Descriptor& input = *route.method->input_type();
   Json operation = {{"operationId", absl::StrReplaceAll(route.method->full_name(), {{".", "_"}})},
@@ -228,7 +232,8 @@ Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& sche
     if (!segment.is_variable) continue;
     const FieldDescriptor& field = *route.variable_fields[variable++].back();
     const std::string& name = path.segments()[i].text;
-    Json parameter = {{"name", name}, {"in", "path"}, {"required", true}, {"schema", schemas.ValueSchema(field)}};
+    Json parameter = {
+        {"name", name}, {"in", "path"}, {"required", true}, {"schema", schemas.ValueSchema(field)}};
     if (name != segment.text) parameter["x-tandem-field"] = segment.text;
     if (IsSensitive(field)) parameter["x-tandem-sensitive"] = true;
     parameters.push_back(std::move(parameter));
@@ -248,7 +253,8 @@ Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& sche
   operation["responses"] = {
       {"200",
        {{"description", "OK"},
-        {"content", {{"application/json", {{"schema", schemas.MessageSchema(*route.method->output_type())}}}}}}},
+        {"content",
+         {{"application/json", {{"schema", schemas.MessageSchema(*route.method->output_type())}}}}}}},
       {"4XX", error},
       {"5XX", error}};
   return operation;
@@ -289,7 +295,8 @@ std::string OpenApiDocument(const RouteTable& table, absl::string_view title) {
          {{"Error",
            {{"description", "An error: gRPC code, status name, message and details (field violations)"},
             {"content", {{"application/json", {{"schema", {{"$ref", SchemaRef(kErrorSchemaName)}}}}}}}}}}},
-        {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}},
+        {"securitySchemes",
+         {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}, {"bearerFormat", "JWT"}}}}}}},
       {"security", Json::array({{{"bearerAuth", Json::array()}}})}};
   return document.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -8,8 +8,8 @@
 
 namespace tandem::gateway {
 
-// An OpenAPI 3.0 JSON document for every route of `table`, generated from the same descriptors the routes come
-// from, so it cannot drift from what the gateway accepts:
+// An OpenAPI 3.0 JSON document for every route of `table`, generated from the same descriptors the routes
+// come from, so it cannot drift from what the gateway accepts:
 //  - one operation per route (operationId from the method's full name), path variables as `{field.path}` path
 //    parameters, the request fields neither bound by the path nor in the body as query parameters (by JSON
 //    name, nested ones dotted), the body's schema for body routes, the response message for 200 and the error
@@ -18,7 +18,8 @@ namespace tandem::gateway {
 //    the proto3 JSON mapping: enums as string enums, 64-bit integers as strings, Timestamp as a date-time
 //    string, wrappers as nullable scalars;
 //  - fields marked `(tandem.api.v1.sensitive)` carry `x-tandem-sensitive: true`;
-//  - a bearer (JWT) security scheme required by every operation (the server's public endpoints are not routes).
+//  - a bearer (JWT) security scheme required by every operation (the server's public endpoints are not
+//  routes).
 std::string OpenApiDocument(const RouteTable& table, absl::string_view title);
 
 }  // namespace tandem::gateway

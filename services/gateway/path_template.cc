@@ -74,7 +74,8 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(absl::string_view text) {
         return TemplateError(text, pos, "variable patterns ({field=pattern}) are not supported");
       }
       if (!IsFieldPath(inner)) {
-        return TemplateError(text, pos + 1, "a variable must be a field path such as {client_id} or {goal.id}");
+        return TemplateError(text, pos + 1,
+                             "a variable must be a field path such as {client_id} or {goal.id}");
       }
       if (!seen_variables.insert(std::string(inner)).second) {
         return TemplateError(text, pos + 1, absl::StrCat("variable {", inner, "} appears twice"));
@@ -104,14 +105,15 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(absl::string_view text) {
       absl::string_view verb = text.substr(pos + 1);
       if (verb.empty()) return TemplateError(text, pos, "empty custom verb after ':'");
       for (size_t i = 0; i < verb.size(); ++i) {
-        if (!IsUnreserved(verb[i])) return TemplateError(text, pos + 1 + i, "unexpected character in custom verb");
+        if (!IsUnreserved(verb[i]))
+          return TemplateError(text, pos + 1 + i, "unexpected character in custom verb");
       }
       result.verb_ = std::string(verb);
       break;
     }
-    return TemplateError(text, pos, result.segments_.back().is_variable
-                                        ? "a variable must be a whole segment"
-                                        : "unexpected character");
+    return TemplateError(
+        text, pos,
+        result.segments_.back().is_variable ? "a variable must be a whole segment" : "unexpected character");
   }
   return result;
 }

@@ -26,8 +26,8 @@ using PathSegments = absl::InlinedVector<absl::string_view, 8>;
 
 // A parsed HTTP rule path such as `/v1/clients/{client_id}/goals/{goal.id}` or `/v1/notes/{note_id}:sign`:
 // literal segments, `{field}` / `{a.b}` variables that each take one whole segment, and an optional `:verb`
-// custom-method suffix on the last segment. Wildcards and `{field=pattern}` are not supported and are rejected,
-// so every template has a fixed number of segments.
+// custom-method suffix on the last segment. Wildcards and `{field=pattern}` are not supported and are
+// rejected, so every template has a fixed number of segments.
 class PathTemplate {
  public:
   struct Segment {

@@ -97,14 +97,16 @@ void ApplyQueryParameters(const Route& route, absl::string_view query, Message& 
     if (piece.empty()) continue;
     size_t equals = piece.find('=');
     absl::string_view raw_name = piece.substr(0, equals);
-    absl::string_view raw_value = equals == absl::string_view::npos ? absl::string_view() : piece.substr(equals + 1);
+    absl::string_view raw_value =
+        equals == absl::string_view::npos ? absl::string_view() : piece.substr(equals + 1);
     if (!QueryDecode(raw_name, &name)) {
       violations.Add("?", "malformed percent-encoding in a query parameter name");
       continue;
     }
     absl::string_view display = DisplayName(name);
     if (route.body == "*") {
-      violations.Add(display, "query parameters are not accepted: this route takes every field from the body");
+      violations.Add(display,
+                     "query parameters are not accepted: this route takes every field from the body");
       continue;
     }
     chain.clear();

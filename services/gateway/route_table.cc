@@ -33,14 +33,15 @@ struct RouteTable::Node {
 
 namespace {
 
-constexpr std::array<absl::string_view, kHttpVerbCount> kVerbNames = {"GET", "PUT", "POST", "DELETE", "PATCH"};
+constexpr std::array<absl::string_view, kHttpVerbCount> kVerbNames = {"GET", "PUT", "POST", "DELETE",
+                                                                      "PATCH"};
 
 absl::Status RuleError(const MethodDescriptor& method, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat("http rule of ", method.full_name(), ": ", problem));
 }
 
-// Resolves a template variable (`goal.id`) to its chain of fields: every step but the last a singular message,
-// the last a singular scalar, since one path segment can only carry one scalar value.
+// Resolves a template variable (`goal.id`) to its chain of fields: every step but the last a singular
+// message, the last a singular scalar, since one path segment can only carry one scalar value.
 absl::StatusOr<FieldPath> ResolveVariable(const MethodDescriptor& method, absl::string_view field_path) {
   FieldPath chain;
   const Descriptor* message = method.input_type();
@@ -52,14 +53,15 @@ absl::StatusOr<FieldPath> ResolveVariable(const MethodDescriptor& method, absl::
                                             " has no field \"", names[i], "\""));
     }
     if (field->is_repeated()) {
-      return RuleError(method, absl::StrCat("path variable {", field_path, "}: \"", names[i], "\" is repeated"));
+      return RuleError(method,
+                       absl::StrCat("path variable {", field_path, "}: \"", names[i], "\" is repeated"));
     }
     chain.push_back(field);
     bool last = i + 1 == names.size();
     if (!last) {
       if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
-        return RuleError(method,
-                         absl::StrCat("path variable {", field_path, "}: \"", names[i], "\" is not a message"));
+        return RuleError(
+            method, absl::StrCat("path variable {", field_path, "}: \"", names[i], "\" is not a message"));
       }
       message = field->message_type();
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
@@ -122,7 +124,8 @@ absl::StatusOr<std::unique_ptr<Route>> BuildRoute(const MethodDescriptor& method
       }
       for (const FieldPath& chain : route->variable_fields) {
         if (chain.size() == 1 && chain[0] == route->body_field) {
-          return RuleError(method, absl::StrCat("body field \"", route->body, "\" is also bound by the path"));
+          return RuleError(method,
+                           absl::StrCat("body field \"", route->body, "\" is also bound by the path"));
         }
       }
     }
@@ -150,8 +153,8 @@ void AddToTree(RouteTable::Node& root, const Route& route) {
   node->terminals.push_back(std::move(terminal));
 }
 
-// Depth-first over the tree, literal before variable. Returns the route for `verb` when one matches; otherwise
-// records in `allowed` (one bit per HttpVerb) the verbs of routes whose path matched.
+// Depth-first over the tree, literal before variable. Returns the route for `verb` when one matches;
+// otherwise records in `allowed` (one bit per HttpVerb) the verbs of routes whose path matched.
 const Route* Walk(const RouteTable::Node& node, const PathSegments& segments, size_t index,
                   absl::string_view custom_verb, const absl::optional<HttpVerb>& verb, unsigned* allowed) {
   if (index == segments.size()) {
@@ -176,7 +179,8 @@ const Route* Walk(const RouteTable::Node& node, const PathSegments& segments, si
       it = PercentDecode(raw, &decoded) ? node.literals.find(decoded) : node.literals.end();
     }
     if (it != node.literals.end()) {
-      if (const Route* route = Walk(*it->second, segments, index + 1, custom_verb, verb, allowed)) return route;
+      if (const Route* route = Walk(*it->second, segments, index + 1, custom_verb, verb, allowed))
+        return route;
     }
   }
   if (node.variable != nullptr && IsValidPercentEncoding(raw)) {
@@ -232,10 +236,13 @@ absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<const ServiceDesc
       auto [it, inserted] = by_shape.emplace(shape, route.get());
       if (!inserted) {
         const Route& other = *it->second;
-        return absl::InvalidArgumentError(absl::StrCat(
-            "http rules collide: ", other.verb_name(), " ", other.template_text(), " of ", other.method->full_name(),
-            " and ", route->verb_name(), " ", route->template_text(), " of ", method.full_name()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("http rules collide: ", other.verb_name(), " ", other.template_text(), " of ",
+                         other.method->full_name(), " and ", route->verb_name(), " ", route->template_text(),
+                         " of ", method.full_name()));
       }
+      route->request_prototype = table.PrototypeOf(*method.input_type());
+      route->response_prototype = table.PrototypeOf(*method.output_type());
       AddToTree(*table.root_, *route);
       table.routes_.push_back(std::move(route));
     }
@@ -250,8 +257,8 @@ Lookup RouteTable::Match(absl::string_view verb_name, absl::string_view path) co
   absl::optional<HttpVerb> verb = ParseHttpVerb(verb_name);
   unsigned allowed = 0;
 
-  // A last segment `x:verb` may end in a custom verb; that reading is tried first, then the plain one (where a
-  // variable may take the colon as part of its value).
+  // A last segment `x:verb` may end in a custom verb; that reading is tried first, then the plain one (where
+  // a variable may take the colon as part of its value).
   absl::string_view last = segments.back();
   size_t colon = last.rfind(':');
   if (colon != absl::string_view::npos && colon > 0 && colon + 1 < last.size()) {
@@ -272,6 +279,15 @@ Lookup RouteTable::Match(absl::string_view verb_name, absl::string_view path) co
     if (allowed & (1u << v)) lookup.allowed_verbs.push_back(kVerbNames[v]);
   }
   return lookup;
+}
+
+const google::protobuf::Message* RouteTable::PrototypeOf(const Descriptor& type) {
+  if (type.file()->pool() == google::protobuf::DescriptorPool::generated_pool()) {
+    return google::protobuf::MessageFactory::generated_factory()->GetPrototype(&type);
+  }
+  if (dynamic_factory_ == nullptr)
+    dynamic_factory_ = std::make_unique<google::protobuf::DynamicMessageFactory>();
+  return dynamic_factory_->GetPrototype(&type);
 }
 
 const Route* RouteTable::FindByMethod(absl::string_view method_full_name) const {

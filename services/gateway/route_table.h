@@ -1,17 +1,17 @@
 #ifndef TANDEM_SERVICES_GATEWAY_ROUTE_TABLE_H_
 #define TANDEM_SERVICES_GATEWAY_ROUTE_TABLE_H_
 
-#include <array>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/message.h"
 #include "services/gateway/path_template.h"
 
 namespace tandem::gateway {
@@ -26,8 +26,8 @@ absl::optional<HttpVerb> ParseHttpVerb(absl::string_view method);
 // A chain of fields from the request message down to one field: `goal.id` is {goal, id}.
 using FieldPath = absl::InlinedVector<const google::protobuf::FieldDescriptor*, 2>;
 
-// One RPC reachable over HTTP, built from its `tandem.api.v1.http` rule. Every field the rule names was checked
-// against the request message when the table was built, so transcoding never meets an unknown name.
+// One RPC reachable over HTTP, built from its `tandem.api.v1.http` rule. Every field the rule names was
+// checked against the request message when the table was built, so transcoding never meets an unknown name.
 struct Route {
   HttpVerb verb = HttpVerb::kGet;
   PathTemplate path;
@@ -39,6 +39,11 @@ struct Route {
   // `body` names one.
   std::vector<FieldPath> variable_fields;
   const google::protobuf::FieldDescriptor* body_field = nullptr;
+
+  // Empty messages of the method's types, owned by the table: `request_prototype->New()` makes the message to
+  // fill. Generated classes when the descriptors come from the generated pool, dynamic messages otherwise.
+  const google::protobuf::Message* request_prototype = nullptr;
+  const google::protobuf::Message* response_prototype = nullptr;
 
   absl::string_view verb_name() const { return HttpVerbName(verb); }
   const std::string& template_text() const { return path.text(); }
@@ -57,17 +62,20 @@ struct Lookup {
   std::string AllowHeader() const;
 };
 
-// Every HTTP route of the configured services, built once at start-up from their descriptors (adding an RPC with
-// a rule adds its route, with no gateway code). Matching walks a tree of path segments, so it costs a few hash
-// lookups per segment whatever the number of routes, and it allocates only for the bound values. When a literal
-// and a variable could both take a segment, the literal wins (`/goals/search` before `/goals/{goal_id}`).
-// Immutable after Build; safe to share between threads.
+// Every HTTP route of the configured services, built once at start-up from their descriptors (adding an RPC
+// with a rule adds its route, with no gateway code). Matching walks a tree of path segments, so it costs a
+// few hash lookups per segment whatever the number of routes, and it allocates only for the bound values.
+// Among the routes for the request's verb, when a literal and a variable could both take a segment the
+// literal wins (GET `/goals/search` before `/goals/{goal_id}`); a verb the literal route lacks falls back to
+// the variable route (DELETE `/goals/search` is DeleteGoal with goal_id "search"). A last segment `x:verb` is
+// read as a custom verb first, then as a plain value. Immutable after Build; safe to share between threads.
 class RouteTable {
  public:
   // Reads every method's http rule; methods without one are not routed. Fails (INVALID_ARGUMENT, naming the
-  // method) on a malformed template, a path variable or body field missing from the request message, a body on
-  // GET or DELETE, and on two rules that collide (same verb and shape; the message names both methods).
-  static absl::StatusOr<RouteTable> Build(const std::vector<const google::protobuf::ServiceDescriptor*>& services);
+  // method) on a malformed template, a path variable or body field missing from the request message, a body
+  // on GET or DELETE, and on two rules that collide (same verb and shape; the message names both methods).
+  static absl::StatusOr<RouteTable> Build(
+      const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 
   RouteTable(RouteTable&&) noexcept;
   RouteTable& operator=(RouteTable&&) noexcept;
@@ -85,9 +93,12 @@ class RouteTable {
 
  private:
   RouteTable();
+  const google::protobuf::Message* PrototypeOf(const google::protobuf::Descriptor& type);
 
   std::vector<std::unique_ptr<Route>> routes_;
   std::unique_ptr<Node> root_;
+  // Makes prototypes for descriptors outside the generated pool.
+  std::unique_ptr<google::protobuf::DynamicMessageFactory> dynamic_factory_;
 };
 
 }  // namespace tandem::gateway

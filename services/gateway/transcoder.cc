@@ -54,7 +54,8 @@ bool SameScalar(const Message& a, const Message& b, const FieldDescriptor& field
   return false;
 }
 
-void ApplyBinding(const Binding& binding, const FieldPath& chain, Message& request, ViolationList& violations) {
+void ApplyBinding(const Binding& binding, const FieldPath& chain, Message& request,
+                  ViolationList& violations) {
   Message* target = &request;
   for (size_t i = 0; i + 1 < chain.size(); ++i) {
     target = target->GetReflection()->MutableMessage(target, chain[i]);

@@ -12,8 +12,8 @@
 
 namespace tandem::gateway {
 
-// Builds the gRPC request of `route` from one HTTP request: the JSON body first (the whole message for `*`, or
-// the named field), then the path bindings (from RouteTable::Match), then the query string (see
+// Builds the gRPC request of `route` from one HTTP request: the JSON body first (the whole message for `*`,
+// or the named field), then the path bindings (from RouteTable::Match), then the query string (see
 // query_params.h). `request` must be an empty message of the route's input type.
 //
 // Errors are INVALID_ARGUMENT carrying a google.rpc.BadRequest with every violation found, each named by the

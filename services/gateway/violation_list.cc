@@ -21,7 +21,8 @@ void ViolationList::Add(absl::string_view field, absl::string_view description) 
 bool IsPlainName(absl::string_view key) {
   if (key.empty() || key.size() > 64) return false;
   for (char c : key) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   }
   return true;
 }

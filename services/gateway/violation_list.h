@@ -33,8 +33,8 @@ class ViolationList {
 // JSON paths as violations name them: `goal.milestones[2].title`.
 //
 // A key is echoed only when it looks like a field name (letters, digits and '_', at most 64 characters); any
-// other key (a map key, or an unknown name that may be free text) is shown as `["?"]`, so no client text reaches
-// an error, a log line or a metric label through a path.
+// other key (a map key, or an unknown name that may be free text) is shown as `["?"]`, so no client text
+// reaches an error, a log line or a metric label through a path.
 bool IsPlainName(absl::string_view key);
 void AppendJsonKey(std::string* path, absl::string_view key);
 void AppendJsonIndex(std::string* path, size_t index);

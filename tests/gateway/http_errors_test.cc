@@ -74,7 +74,8 @@ TEST(HttpErrorsTest, FullWorkerPoolIs503WithRetryAfter) {
 
   // The preferred signal: a RetryInfo detail, whose delay is rounded up.
   google::rpc::RetryInfo retry_info = RetryAfter(2, 500000000);
-  grpc::Status with_retry_info = WithDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "overloaded", {&retry_info});
+  grpc::Status with_retry_info =
+      WithDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "overloaded", {&retry_info});
   error = ToHttpError(with_retry_info);
   EXPECT_EQ(error.http_status, 503);
   EXPECT_EQ(error.retry_after_seconds, 3);
@@ -94,7 +95,8 @@ TEST(HttpErrorsTest, FullWorkerPoolIs503WithRetryAfter) {
   error = ToHttpError(absl::ResourceExhaustedError("rate limited"));
   EXPECT_EQ(error.http_status, 429);
   EXPECT_FALSE(error.retry_after_seconds.has_value());
-  absl::Status limited = FromGrpcStatus(WithDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "rate limited", {&retry_info}));
+  absl::Status limited =
+      FromGrpcStatus(WithDetails(grpc::StatusCode::RESOURCE_EXHAUSTED, "rate limited", {&retry_info}));
   error = ToHttpError(limited);
   EXPECT_EQ(error.http_status, 429);
   EXPECT_EQ(error.retry_after_seconds, 3);
@@ -127,16 +129,18 @@ TEST(HttpErrorsTest, BodyKeepsFieldViolations) {
 }
 
 TEST(HttpErrorsTest, InternalsOfTransportErrorsAreNotShown) {
-  nlohmann::json body = nlohmann::json::parse(
-      ErrorBody(grpc::Status(grpc::StatusCode::UNAVAILABLE, "failed to connect to all addresses; ipv4:10.1.2.3:7001")));
+  nlohmann::json body = nlohmann::json::parse(ErrorBody(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE, "failed to connect to all addresses; ipv4:10.1.2.3:7001")));
   EXPECT_EQ(body["code"], 14);
   EXPECT_EQ(body["status"], "UNAVAILABLE");
   EXPECT_THAT(body["message"].get<std::string>(), Not(HasSubstr("10.1.2.3")));
   EXPECT_EQ(body["details"], nlohmann::json::array());
 
-  body = nlohmann::json::parse(ErrorBody(grpc::Status(grpc::StatusCode::INTERNAL, "Received RST_STREAM with error code 2")));
+  body = nlohmann::json::parse(
+      ErrorBody(grpc::Status(grpc::StatusCode::INTERNAL, "Received RST_STREAM with error code 2")));
   EXPECT_EQ(body["message"], "internal error");
-  body = nlohmann::json::parse(ErrorBody(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded at x.cc:12")));
+  body = nlohmann::json::parse(
+      ErrorBody(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded at x.cc:12")));
   EXPECT_EQ(body["message"], "deadline exceeded");
 
   // What services send on purpose is kept.

@@ -63,7 +63,7 @@ TEST(OpenApiTest, IsAnOpenApi3DocumentWithEveryRoutedPathAndNoOther) {
     std::string verb(route->verb_name());
     for (char& c : verb) c = static_cast<char>(c - 'A' + 'a');
     std::string path = route->template_text() == "/v1/test/goals/{goal.id}" ? "/v1/test/goals/{goal_id}"
-                                                                           : route->template_text();
+                                                                            : route->template_text();
     ASSERT_TRUE(paths.contains(path)) << path;
     EXPECT_TRUE(paths[path].contains(verb)) << verb << " " << path;
     EXPECT_EQ(paths[path][verb]["x-tandem-grpc-method"], route->grpc_path);
@@ -89,18 +89,20 @@ TEST(OpenApiTest, PathAndQueryParameters) {
   Json list = Document()["paths"]["/v1/test/clients/{client_id}/goals"]["get"];
   EXPECT_EQ(ParameterNames(list, "path"), std::set<std::string>({"client_id"}));
   EXPECT_EQ(ParameterNames(list, "query"),
-            std::set<std::string>({"pageSize", "pageToken", "tag", "filter.kind", "filter.active", "filter.words",
-                                   "kind", "includeClosed", "minVersion", "since", "reviewWindow", "maxScore",
-                                   "readMask", "versions", "cursor"}));
+            std::set<std::string>({"pageSize", "pageToken", "tag", "filter.kind", "filter.active",
+                                   "filter.words", "kind", "includeClosed", "minVersion", "since",
+                                   "reviewWindow", "maxScore", "readMask", "versions", "cursor"}));
   EXPECT_EQ(Parameter(list, "tag")["schema"]["type"], "array");
   EXPECT_EQ(Parameter(list, "minVersion")["schema"]["type"], "string");
   EXPECT_EQ(Parameter(list, "minVersion")["schema"]["format"], "int64");
   EXPECT_EQ(Parameter(list, "since")["schema"]["format"], "date-time");
-  EXPECT_EQ(Parameter(list, "kind")["schema"]["$ref"], "#/components/schemas/tandem.testing.v1.GatewayTestKind");
+  EXPECT_EQ(Parameter(list, "kind")["schema"]["$ref"],
+            "#/components/schemas/tandem.testing.v1.GatewayTestKind");
   EXPECT_EQ(Parameter(list, "maxScore")["schema"]["nullable"], true);
 
   // Clinical text in a query string is marked.
-  EXPECT_EQ(Parameter(Document()["paths"]["/v1/test/goals/search"]["get"], "query")["x-tandem-sensitive"], true);
+  EXPECT_EQ(Parameter(Document()["paths"]["/v1/test/goals/search"]["get"], "query")["x-tandem-sensitive"],
+            true);
 }
 
 TEST(OpenApiTest, BodiesAndResponses) {
@@ -136,15 +138,19 @@ TEST(OpenApiTest, SchemasFollowTheProto3JsonMapping) {
   EXPECT_FALSE(properties["id"].contains("x-tandem-sensitive"));
   EXPECT_EQ(properties["version"], Json::parse(R"({"type": "string", "format": "int64"})"));
   EXPECT_EQ(properties["kind"]["$ref"], "#/components/schemas/tandem.testing.v1.GatewayTestKind");
-  EXPECT_EQ(properties["milestones"]["items"]["$ref"], "#/components/schemas/tandem.testing.v1.GatewayTestMilestone");
-  EXPECT_EQ(properties["subGoals"]["items"]["$ref"], "#/components/schemas/tandem.testing.v1.GatewayTestGoal");
+  EXPECT_EQ(properties["milestones"]["items"]["$ref"],
+            "#/components/schemas/tandem.testing.v1.GatewayTestMilestone");
+  EXPECT_EQ(properties["subGoals"]["items"]["$ref"],
+            "#/components/schemas/tandem.testing.v1.GatewayTestGoal");
   EXPECT_EQ(properties["labels"]["additionalProperties"]["type"], "string");
   EXPECT_EQ(properties["dueAt"]["format"], "date-time");
   EXPECT_EQ(properties["targetSessions"]["nullable"], true);
   EXPECT_EQ(properties["extra"]["type"], "object");
-  EXPECT_EQ(Schema("tandem.testing.v1.GatewayTestMilestone")["properties"]["title"]["x-tandem-sensitive"], true);
-  EXPECT_EQ(Schema("tandem.testing.v1.GatewayTestKind"),
-            Json::parse(R"({"type": "string", "enum": ["GATEWAY_TEST_KIND_UNSPECIFIED", "GATEWAY_TEST_KIND_ALPHA",
+  EXPECT_EQ(Schema("tandem.testing.v1.GatewayTestMilestone")["properties"]["title"]["x-tandem-sensitive"],
+            true);
+  EXPECT_EQ(
+      Schema("tandem.testing.v1.GatewayTestKind"),
+      Json::parse(R"({"type": "string", "enum": ["GATEWAY_TEST_KIND_UNSPECIFIED", "GATEWAY_TEST_KIND_ALPHA",
                                                        "GATEWAY_TEST_KIND_BETA"]})"));
   Json scalars = Schema("tandem.testing.v1.GatewayTestScalars")["properties"];
   EXPECT_EQ(scalars["uint64Value"]["type"], "string");

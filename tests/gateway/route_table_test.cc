@@ -11,7 +11,9 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "services/gateway/path_template.h"
+#include "services/gateway/transcoder.h"
 #include "tandem/api/v1/annotations.pb.h"
+#include "tandem/testing/v1/gateway_test.pb.h"
 #include "tests/gateway/test_routes.h"
 
 namespace tandem::gateway {
@@ -94,11 +96,9 @@ class DynamicServices {
 
   // One method M(Req) returns (Req) with the given rule text (`get: "/v1/x"`).
   const google::protobuf::ServiceDescriptor* WithRule(const std::string& rule) {
-    return Service(R"pb(method {
-                          name: "M"
-                          input_type: ".NAME.Req"
-                          output_type: ".NAME.Req"
-                          options { [tandem.api.v1.http] { )pb" +
+    return Service(R"pb(method { name: "M" input_type: ".NAME.Req" output_type: ".NAME.Req"
+                                 options {
+                                   [tandem.api.v1.http] {)pb" +
                    rule + "} } }");
   }
 
@@ -273,7 +273,8 @@ TEST(RouteTableTest, DistinguishesNotFoundFromWrongVerb) {
 
   // The literal `search` wins for GET only; for other verbs `/goals/{goal_id}` is the one template that fits,
   // so Allow lists its verbs too.
-  EXPECT_EQ(MethodOf(table.Match("DELETE", "/v1/test/goals/search")), std::string(kTestService) + ".DeleteGoal");
+  EXPECT_EQ(MethodOf(table.Match("DELETE", "/v1/test/goals/search")),
+            std::string(kTestService) + ".DeleteGoal");
   EXPECT_EQ(table.Match("OPTIONS", "/v1/test/goals/search").AllowHeader(), "GET, DELETE, PATCH");
 
   for (const char* path : {"/v1/test/goals", "/v1/test/goals/", "/v1/test/goals/g1/x", "/v1/test//goals/g1",
@@ -289,8 +290,7 @@ TEST(RouteTableTest, DistinguishesNotFoundFromWrongVerb) {
 }
 
 TEST(RouteTableTest, CollidingRulesAreAStartUpErrorNamingBoth) {
-  auto table = RouteTable::Build({TestService(),
-                                  CollisionService()});
+  auto table = RouteTable::Build({TestService(), CollisionService()});
   ASSERT_FALSE(table.ok());
   EXPECT_EQ(table.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(table.status().message(), HasSubstr("tandem.testing.v1.GatewayTestService.GetGoal"));
@@ -298,9 +298,7 @@ TEST(RouteTableTest, CollidingRulesAreAStartUpErrorNamingBoth) {
   EXPECT_THAT(table.status().message(), HasSubstr("collide"));
 
   // The same service given twice is not a collision with itself.
-  EXPECT_TRUE(RouteTable::Build({TestService(),
-                                 TestService()})
-                  .ok());
+  EXPECT_TRUE(RouteTable::Build({TestService(), TestService()}).ok());
   // Alone, the colliding service builds.
   EXPECT_TRUE(RouteTable::Build({CollisionService()}).ok());
 }
@@ -315,16 +313,19 @@ TEST(RouteTableTest, CollisionIgnoresVariableNamesButNotVerbsOrCustomVerbs) {
            "[tandem.api.v1.http] { " +
            b + " } } }";
   };
-  auto same_shape = RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(get: "/v1/x/{count}")"))});
+  auto same_shape =
+      RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(get: "/v1/x/{count}")"))});
   ASSERT_FALSE(same_shape.ok());
   EXPECT_THAT(same_shape.status().message(), HasSubstr("Svc.A"));
   EXPECT_THAT(same_shape.status().message(), HasSubstr("Svc.B"));
 
-  EXPECT_TRUE(RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(delete: "/v1/x/{id}")"))}).ok());
+  EXPECT_TRUE(
+      RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(delete: "/v1/x/{id}")"))}).ok());
   EXPECT_TRUE(RouteTable::Build({services.Service(methods(R"(post: "/v1/x/{id}:a" body: "*")",
                                                           R"(post: "/v1/x/{id}:b" body: "*")"))})
                   .ok());
-  EXPECT_TRUE(RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(get: "/v1/x/y")"))}).ok());
+  EXPECT_TRUE(
+      RouteTable::Build({services.Service(methods(R"(get: "/v1/x/{id}")", R"(get: "/v1/x/y")"))}).ok());
 }
 
 TEST(RouteTableTest, ValidatesRulesAgainstTheRequestMessage) {
@@ -360,14 +361,41 @@ TEST(RouteTableTest, ValidatesRulesAgainstTheRequestMessage) {
   }
 }
 
+TEST(RouteTableTest, RoutesCarryPrototypesOfTheirMessages) {
+  const Route* get = TestTable().FindByMethod(std::string(kTestService) + ".GetGoal");
+  ASSERT_NE(get, nullptr);
+  ASSERT_NE(get->request_prototype, nullptr);
+  EXPECT_EQ(get->request_prototype->GetDescriptor()->full_name(),
+            "tandem.testing.v1.GetGatewayTestGoalRequest");
+  EXPECT_NE(dynamic_cast<const tandem::testing::v1::GetGatewayTestGoalRequest*>(get->request_prototype),
+            nullptr);
+  EXPECT_EQ(get->response_prototype->GetDescriptor()->full_name(), "tandem.testing.v1.GatewayTestGoal");
+
+  // Descriptors from elsewhere (a pool built at run time) get dynamic messages, which transcode the same way.
+  DynamicServices services;
+  auto table = RouteTable::Build({services.WithRule(R"(post: "/v1/x/{id}" body: "inner")")});
+  ASSERT_TRUE(table.ok()) << table.status();
+  Lookup lookup = table->Match("POST", "/v1/x/abc");
+  ASSERT_NE(lookup.route, nullptr);
+  ASSERT_NE(lookup.route->request_prototype, nullptr);
+  std::unique_ptr<google::protobuf::Message> request(lookup.route->request_prototype->New());
+  absl::Status status = FillRequest(*lookup.route, lookup.bindings, "count=5&ids=a&ids=b",
+                                    R"({"leaf": "l", "leaves": ["x"]})", *request);
+  ASSERT_TRUE(status.ok()) << status;
+  auto json = ToJson(*request);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(*json, R"({"id":"abc","inner":{"leaf":"l","leaves":["x"]},"ids":["a","b"],"count":"5"})");
+}
+
 TEST(RouteTableTest, ManyRoutesStillMatchTheMostSpecific) {
   DynamicServices services;
   std::string methods;
   for (int i = 0; i < 200; ++i) {
-    methods += "method { name: \"M" + std::to_string(i) +
-               "\" input_type: \".NAME.Req\" output_type: \".NAME.Req\" options { [tandem.api.v1.http] { get: "
-               "\"/v1/r" +
-               std::to_string(i) + "/{id}/items/{inner.leaf}\" } } }";
+    methods +=
+        "method { name: \"M" + std::to_string(i) +
+        "\" input_type: \".NAME.Req\" output_type: \".NAME.Req\" options { [tandem.api.v1.http] { get: "
+        "\"/v1/r" +
+        std::to_string(i) + "/{id}/items/{inner.leaf}\" } } }";
   }
   methods +=
       "method { name: \"Literal\" input_type: \".NAME.Req\" output_type: \".NAME.Req\" options { "

@@ -15,7 +15,8 @@ inline const google::protobuf::ServiceDescriptor* TestService() {
   return tandem::testing::v1::GatewayTestGoal::descriptor()->file()->FindServiceByName("GatewayTestService");
 }
 inline const google::protobuf::ServiceDescriptor* CollisionService() {
-  return tandem::testing::v1::GatewayTestGoal::descriptor()->file()->FindServiceByName("GatewayCollisionService");
+  return tandem::testing::v1::GatewayTestGoal::descriptor()->file()->FindServiceByName(
+      "GatewayCollisionService");
 }
 
 // The routes of GatewayTestService, built once per test binary.

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/status/field_violations.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -18,15 +19,6 @@
 namespace tandem::gateway {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::Contains;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Key;
-using ::testing::Not;
-using ::testing::Pair;
-using ::testing::SizeIs;
 using tandem::testing::v1::CreateGatewayTestGoalRequest;
 using tandem::testing::v1::DeleteGatewayTestGoalRequest;
 using tandem::testing::v1::GatewayTestGoal;
@@ -36,6 +28,15 @@ using tandem::testing::v1::GetGatewayTestGoalRequest;
 using tandem::testing::v1::ListGatewayTestGoalsRequest;
 using tandem::testing::v1::ReachGatewayTestMilestoneRequest;
 using tandem::testing::v1::UpdateGatewayTestGoalRequest;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Key;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::SizeIs;
 
 using Violations = std::vector<std::pair<std::string, std::string>>;
 
@@ -84,13 +85,14 @@ TEST(FillRequestTest, NestedPathVariableAndASiblingFromTheQuery) {
 
 TEST(FillRequestTest, QueryParametersOfEveryKind) {
   ListGatewayTestGoalsRequest request;
-  absl::Status status = Fill("GET",
-                             "/v1/test/clients/c1/goals?page_size=20&pageToken=t%2B1&tag=a+b&tag=c%26d"
-                             "&filter.kind=GATEWAY_TEST_KIND_ALPHA&filter.active=true&filter.words=x&filter.words=y"
-                             "&kind=2&includeClosed=true&min_version=9007199254740993"
-                             "&since=2024-05-01T09:30:00.25%2B02:00&reviewWindow=1.5s&maxScore=2.5"
-                             "&readMask=clientWords,milestones.reachedAt&versions=1&versions=-2&cursor=YWJj&&",
-                             "", request);
+  absl::Status status =
+      Fill("GET",
+           "/v1/test/clients/c1/goals?page_size=20&pageToken=t%2B1&tag=a+b&tag=c%26d"
+           "&filter.kind=GATEWAY_TEST_KIND_ALPHA&filter.active=true&filter.words=x&filter.words=y"
+           "&kind=2&includeClosed=true&min_version=9007199254740993"
+           "&since=2024-05-01T09:30:00.25%2B02:00&reviewWindow=1.5s&maxScore=2.5"
+           "&readMask=clientWords,milestones.reachedAt&versions=1&versions=-2&cursor=YWJj&&",
+           "", request);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(request.client_id(), "c1");
   EXPECT_EQ(request.page_size(), 20);
@@ -102,7 +104,7 @@ TEST(FillRequestTest, QueryParametersOfEveryKind) {
   EXPECT_EQ(request.kind(), tandem::testing::v1::GATEWAY_TEST_KIND_BETA);
   EXPECT_TRUE(request.include_closed());
   EXPECT_EQ(request.min_version(), 9007199254740993);  // beyond a double's exact range
-  EXPECT_EQ(request.since().seconds(), 1714548600);  // 2024-05-01T07:30:00Z
+  EXPECT_EQ(request.since().seconds(), 1714548600);    // 2024-05-01T07:30:00Z
   EXPECT_EQ(request.since().nanos(), 250000000);
   EXPECT_EQ(request.review_window().seconds(), 1);
   EXPECT_EQ(request.review_window().nanos(), 500000000);
@@ -121,16 +123,16 @@ TEST(FillRequestTest, QueryProblemsAreReportedTogetherWithoutTheirValues) {
                              "&tag=%zz&cursor=***&min_version=1.5&filter.nothing=1&my%20secret%20words=1",
                              "", request);
   ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(ViolationsOf(status),
-              ElementsAre(Pair("nope", "unknown query parameter"), Pair("page_size", "expected an integer"),
-                          Pair("pageSize", HasSubstr("more than once")), Pair("kind", "unknown enum value"),
-                          Pair("include_closed", "expected true or false"), Pair("since", HasSubstr("RFC 3339")),
-                          Pair("filter", HasSubstr("cannot be given as a query parameter")),
-                          Pair("clientId", HasSubstr("bound by the URL path")),
-                          Pair("tag", "malformed percent-encoding"), Pair("cursor", "expected base64"),
-                          Pair("min_version", "expected a 64-bit integer"),
-                          Pair("filter.nothing", "unknown query parameter"),
-                          Pair("?", "unknown query parameter")));
+  EXPECT_THAT(
+      ViolationsOf(status),
+      ElementsAre(Pair("nope", "unknown query parameter"), Pair("page_size", "expected an integer"),
+                  Pair("pageSize", HasSubstr("more than once")), Pair("kind", "unknown enum value"),
+                  Pair("include_closed", "expected true or false"), Pair("since", HasSubstr("RFC 3339")),
+                  Pair("filter", HasSubstr("cannot be given as a query parameter")),
+                  Pair("clientId", HasSubstr("bound by the URL path")),
+                  Pair("tag", "malformed percent-encoding"), Pair("cursor", "expected base64"),
+                  Pair("min_version", "expected a 64-bit integer"),
+                  Pair("filter.nothing", "unknown query parameter"), Pair("?", "unknown query parameter")));
   EXPECT_THAT(Visible(status), Not(HasSubstr("SECRETWORD")));
   EXPECT_THAT(Visible(status), Not(HasSubstr("secret")));
 }
@@ -184,7 +186,8 @@ TEST(FillRequestTest, WholeBodyWithPathVariable) {
 
 TEST(FillRequestTest, WholeBodyRejectsQueryParametersAndContradictingThePath) {
   CreateGatewayTestGoalRequest request;
-  absl::Status status = Fill("POST", "/v1/test/clients/c1/goals?idempotencyKey=k", R"({"clientId": "c2"})", request);
+  absl::Status status =
+      Fill("POST", "/v1/test/clients/c1/goals?idempotencyKey=k", R"({"clientId": "c2"})", request);
   EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair("client_id", HasSubstr("differs")),
                                                 Pair("idempotencyKey", HasSubstr("from the body"))));
 }
@@ -198,9 +201,8 @@ TEST(FillRequestTest, BlankBodyOnABodyRouteIsAnEmptyMessage) {
 
 TEST(FillRequestTest, PatchWithBodyFieldAndQuery) {
   UpdateGatewayTestGoalRequest request;
-  absl::Status status =
-      Fill("PATCH", "/v1/test/goals/g1?updateMask=clientWords,kind&etag=e1",
-           R"({"clientWords": "calmer mornings", "kind": 1, "id": "g1"})", request);
+  absl::Status status = Fill("PATCH", "/v1/test/goals/g1?updateMask=clientWords,kind&etag=e1",
+                             R"({"clientWords": "calmer mornings", "kind": 1, "id": "g1"})", request);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(request.goal().id(), "g1");
   EXPECT_EQ(request.goal().client_words(), "calmer mornings");
@@ -213,9 +215,9 @@ TEST(FillRequestTest, PatchViolationsArePrefixedWithTheBodyField) {
   UpdateGatewayTestGoalRequest request;
   absl::Status status = Fill("PATCH", "/v1/test/goals/g1?goal.kind=1",
                              R"({"milestones": [{"title": "ok"}, {"title": 5}], "id": "g2"})", request);
-  EXPECT_THAT(ViolationsOf(status),
-              ElementsAre(Pair("goal.milestones[1].title", "expected a string"),
-                          Pair("goal.id", HasSubstr("differs")), Pair("goal.kind", "is set by the request body")));
+  EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair("goal.milestones[1].title", "expected a string"),
+                                                Pair("goal.id", HasSubstr("differs")),
+                                                Pair("goal.kind", "is set by the request body")));
 }
 
 TEST(FillRequestTest, DeleteWithQueryAndNoBody) {
@@ -231,7 +233,8 @@ TEST(FillRequestTest, DeleteWithQueryAndNoBody) {
 
 TEST(FillRequestTest, CustomVerb) {
   ReachGatewayTestMilestoneRequest request;
-  absl::Status status = Fill("POST", "/v1/test/goals/g1:reach", R"({"rank": 2, "reflection": "proud"})", request);
+  absl::Status status =
+      Fill("POST", "/v1/test/goals/g1:reach", R"({"rank": 2, "reflection": "proud"})", request);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(request.goal_id(), "g1");
   EXPECT_EQ(request.rank(), 2);
@@ -338,20 +341,36 @@ TEST(FillRequestTest, TypeErrorsAtTheirJsonPaths) {
                              request);
   ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   // Object members come in key order.
-  EXPECT_THAT(ViolationsOf(status),
-              ElementsAre(Pair("boolValue", "expected true or false"), Pair("bytesValue", "expected base64"),
-                          Pair("doubleValue", "expected a number"), Pair("duration", HasSubstr("duration")),
-                          Pair("empty.x", "unknown field"), Pair("fieldMask", HasSubstr("field paths")),
-                          Pair("floatValue", "out of range for a float"),
-                          Pair("int32Value", "out of range for a 32-bit integer"),
-                          Pair("int64List[1]", "null is not allowed in a list"),
-                          Pair("int64List[2]", "expected an integer"),
-                          Pair("int64Map[\"?\"]", HasSubstr("invalid map key")),
-                          Pair("int64Value", "expected an integer, not a fraction"),
-                          Pair("kind", "unknown enum value"), Pair("listValue", "expected a JSON array"),
-                          Pair("stringValue", "expected a string"), Pair("stringWrapper", "expected a string"),
-                          Pair("timestamp", HasSubstr("RFC 3339")), Pair("uint32Value", "must not be negative"),
-                          Pair("uint64Value", "expected a non-negative 64-bit integer")));
+  EXPECT_THAT(
+      ViolationsOf(status),
+      ElementsAre(Pair("boolValue", "expected true or false"), Pair("bytesValue", "expected base64"),
+                  Pair("doubleValue", "expected a number"), Pair("duration", HasSubstr("duration")),
+                  Pair("empty.x", "unknown field"), Pair("fieldMask", HasSubstr("field paths")),
+                  Pair("floatValue", "out of range for a float"),
+                  Pair("int32Value", "out of range for a 32-bit integer"),
+                  Pair("int64List[1]", "null is not allowed in a list"),
+                  Pair("int64List[2]", "expected an integer"),
+                  Pair("int64Map[\"?\"]", HasSubstr("invalid map key")),
+                  Pair("int64Value", "expected an integer, not a fraction"),
+                  Pair("kind", "unknown enum value"), Pair("listValue", "expected a JSON array"),
+                  Pair("stringValue", "expected a string"), Pair("stringWrapper", "expected a string"),
+                  Pair("timestamp", HasSubstr("RFC 3339")), Pair("uint32Value", "must not be negative"),
+                  Pair("uint64Value", "expected a non-negative 64-bit integer")));
+}
+
+TEST(FillRequestTest, ValuesWithoutALosslessJsonFormAreRefused) {
+  GatewayTestScalars request;
+  // Numbers beyond a double are refused by the parser itself.
+  absl::Status status = Fill("PUT", "/v1/test/scalars/s1", R"({"anyValue": {"big": [1e999]}})", request);
+  EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair("", "malformed JSON at byte 26 (in anyValue.big[0])")));
+  for (const char* mask : {"Upper", "a_B", "a_1", "b_", "a..b", "a,,b", "a-b"}) {
+    GatewayTestScalars bad_mask;
+    status = Fill("PUT", "/v1/test/scalars/s1", absl::StrCat(R"({"fieldMask": ")", mask, R"("})"), bad_mask);
+    EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair("fieldMask", HasSubstr("field paths")))) << mask;
+  }
+  GatewayTestScalars mask;
+  ASSERT_TRUE(Fill("PUT", "/v1/test/scalars/s1", R"({"fieldMask": "ok_name,okName.x2"})", mask).ok());
+  EXPECT_THAT(mask.field_mask().paths(), ElementsAre("ok_name", "ok_name.x2"));
 }
 
 TEST(FillRequestTest, UnknownFieldsNamedByJsonPath) {
@@ -417,7 +436,8 @@ TEST(FillRequestTest, StructuralLimits) {
             absl::StatusCode::kInvalidArgument);
 
   CreateGatewayTestGoalRequest duplicate;
-  EXPECT_THAT(ViolationsOf(Fill("POST", "/v1/test/clients/c1/goals", R"({"goal": {"id": "a", "id": "b"}})", duplicate)),
+  EXPECT_THAT(ViolationsOf(Fill("POST", "/v1/test/clients/c1/goals", R"({"goal": {"id": "a", "id": "b"}})",
+                                duplicate)),
               ElementsAre(Pair("goal.id", "duplicate key")));
 
   CreateGatewayTestGoalRequest twice;
@@ -436,7 +456,8 @@ TEST(FillRequestTest, StructuralLimits) {
 
   // A flood of problems is capped.
   std::string flood = "{";
-  for (int i = 0; i < 100; ++i) flood += (i ? "," : "") + std::string("\"unknown") + std::to_string(i) + "\": 1";
+  for (int i = 0; i < 100; ++i)
+    flood += (i ? "," : "") + std::string("\"unknown") + std::to_string(i) + "\": 1";
   flood += "}";
   CreateGatewayTestGoalRequest flooded;
   Violations violations = ViolationsOf(Fill("POST", "/v1/test/clients/c1/goals", flood, flooded));
@@ -445,7 +466,8 @@ TEST(FillRequestTest, StructuralLimits) {
 }
 
 TEST(FillRequestTest, MismatchedRouteIsAnInternalError) {
-  const Route* route = gateway_testing::TestTable().FindByMethod("tandem.testing.v1.GatewayTestService.GetGoal");
+  const Route* route =
+      gateway_testing::TestTable().FindByMethod("tandem.testing.v1.GatewayTestService.GetGoal");
   ASSERT_NE(route, nullptr);
   CreateGatewayTestGoalRequest wrong_type;
   Bindings bindings;
@@ -468,7 +490,7 @@ TEST(ToJsonTest, CanonicalProto3Json) {
   EXPECT_EQ(json["version"], "5");
   EXPECT_EQ(json["kind"], "GATEWAY_TEST_KIND_ALPHA");
   EXPECT_EQ(json["dueAt"], "2024-05-01T07:30:00Z");
-  EXPECT_EQ(json["clientWords"], "");           // primitives always printed
+  EXPECT_EQ(json["clientWords"], "");  // primitives always printed
   EXPECT_EQ(json["milestones"], nlohmann::json::array());
   EXPECT_FALSE(json.contains("reviewEvery"));  // unset messages omitted
   EXPECT_FALSE(json.contains("client_words"));
@@ -506,7 +528,8 @@ TEST(ToJsonTest, RoundTripsThroughFillRequest) {
   absl::Status status = Fill("PUT", "/v1/test/scalars/s1", *json_text, parsed);
   ASSERT_TRUE(status.ok()) << status << "\n" << *json_text;
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(original, parsed))
-      << original.DebugString() << "\n" << parsed.DebugString();
+      << original.DebugString() << "\n"
+      << parsed.DebugString();
 }
 
 TEST(JsonBodyTest, ParsesWithinLimits) {
