@@ -1,0 +1,75 @@
+#ifndef TANDEM_SERVICES_REMINDERS_REMINDER_STORE_H_
+#define TANDEM_SERVICES_REMINDERS_REMINDER_STORE_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/reminders/reminder_state.h"
+#include "tandem/reminders/v1/reminders.pb.h"
+
+namespace tandem::reminders {
+
+using ReminderProto = tandem::reminders::v1::Reminder;
+using TemplateProto = tandem::reminders::v1::Template;
+
+// A reminder to store, as the service validated it, with who asked and under which idempotency key.
+struct NewReminder {
+  ReminderProto
+      reminder;  // ids, owner, channel, recipient, template, params, zone, quiet hours, due and next time
+  std::string caller;
+  std::string idempotency_key;
+  std::string request_hash;  // of the request body: a reused key with another body is ALREADY_EXISTS
+};
+
+struct ReminderPage {
+  std::vector<ReminderProto> reminders;
+  std::string next_page_token;
+};
+
+// What a worker reports after one delivery attempt of a reminder it claimed.
+struct AttemptOutcome {
+  ReminderState state = ReminderState::kDelivered;  // kDelivered, kFailed (retry at next_attempt_at) or kDead
+  absl::Time next_attempt_at;
+  std::string dead_reason;
+};
+
+// The database holds every reminder and its state: the source of truth that Redis's due index is rebuilt
+// from.
+class ReminderStore {
+ public:
+  virtual ~ReminderStore() = default;
+
+  // Idempotent per (clinic, caller, key): a retry returns the first reminder.
+  virtual absl::StatusOr<ReminderProto> Schedule(const NewReminder& reminder) = 0;
+  // Cancels every not-yet-final reminder of an owner; returns how many.
+  virtual absl::StatusOr<int> CancelByOwner(const std::string& clinic_id, const std::string& owner_ref) = 0;
+  virtual absl::StatusOr<ReminderProto> Get(const std::string& clinic_id, const std::string& reminder_id) = 0;
+  virtual absl::StatusOr<ReminderPage> List(const std::string& clinic_id, const std::string& owner_ref,
+                                            std::optional<ReminderState> state, int page_size,
+                                            const std::string& page_token) = 0;
+
+  virtual absl::Status PutTemplate(const TemplateProto& reminder_template) = 0;
+  virtual absl::StatusOr<TemplateProto> GetTemplate(const std::string& clinic_id,
+                                                    const std::string& template_id) = 0;
+
+  // Claims a reminder for one attempt: a conditional update that succeeds only while it is due and not final
+  // and not leased by another live worker. The re-check of cancellation just before sending is this claim.
+  // nullopt when someone else has it, it was cancelled, or it is already done.
+  virtual absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
+                                                             const std::string& worker, absl::Time now,
+                                                             absl::Duration lease) = 0;
+  // Records the attempt's outcome, only if `worker` still holds the lease (ABORTED otherwise).
+  virtual absl::Status Finish(const std::string& reminder_id, const std::string& worker,
+                              const AttemptOutcome& outcome, absl::Time now) = 0;
+  // Reminders the due index must hold: scheduled or failed ones, and delivering ones whose lease expired.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,
+                                                                                    int limit) = 0;
+};
+
+}  // namespace tandem::reminders
+
+#endif  // TANDEM_SERVICES_REMINDERS_REMINDER_STORE_H_

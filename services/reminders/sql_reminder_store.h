@@ -1,0 +1,47 @@
+#ifndef TANDEM_SERVICES_REMINDERS_SQL_REMINDER_STORE_H_
+#define TANDEM_SERVICES_REMINDERS_SQL_REMINDER_STORE_H_
+
+#include "common/crypto/clinical_cipher.h"
+#include "common/db/database.h"
+#include "common/time/clock.h"
+#include "services/reminders/reminder_store.h"
+
+namespace tandem::reminders {
+
+// ReminderStore on common/db (SQLite or PostgreSQL). Recipient and parameters are sealed with the clinic's
+// data key, bound to the reminder id, so neither a database dump nor a backup shows who is reminded of what.
+class SqlReminderStore final : public ReminderStore {
+ public:
+  SqlReminderStore(db::Database& db, crypto::ClinicalCipher& cipher, const Clock& clock = Clock::Real())
+      : db_(db), cipher_(cipher), clock_(clock) {}
+
+  absl::StatusOr<ReminderProto> Schedule(const NewReminder& reminder) override;
+  absl::StatusOr<int> CancelByOwner(const std::string& clinic_id, const std::string& owner_ref) override;
+  absl::StatusOr<ReminderProto> Get(const std::string& clinic_id, const std::string& reminder_id) override;
+  absl::StatusOr<ReminderPage> List(const std::string& clinic_id, const std::string& owner_ref,
+                                    std::optional<ReminderState> state, int page_size,
+                                    const std::string& page_token) override;
+  absl::Status PutTemplate(const TemplateProto& reminder_template) override;
+  absl::StatusOr<TemplateProto> GetTemplate(const std::string& clinic_id,
+                                            const std::string& template_id) override;
+  absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
+                                                     const std::string& worker, absl::Time now,
+                                                     absl::Duration lease) override;
+  absl::Status Finish(const std::string& reminder_id, const std::string& worker,
+                      const AttemptOutcome& outcome, absl::Time now) override;
+  absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,
+                                                                            int limit) override;
+
+ private:
+  absl::StatusOr<ReminderProto> FromRow(const db::Row& row);
+  absl::StatusOr<std::optional<ReminderProto>> SelectOne(db::Transaction& tx, const std::string& clinic_id,
+                                                         const std::string& reminder_id);
+
+  db::Database& db_;
+  crypto::ClinicalCipher& cipher_;
+  const Clock& clock_;
+};
+
+}  // namespace tandem::reminders
+
+#endif  // TANDEM_SERVICES_REMINDERS_SQL_REMINDER_STORE_H_

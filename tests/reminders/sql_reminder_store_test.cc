@@ -1,0 +1,202 @@
+// The reminders store contract on SQLite and PostgreSQL.
+#include "services/reminders/sql_reminder_store.h"
+
+#include <memory>
+#include <string>
+
+#include "common/crypto/clinical_cipher.h"
+#include "common/crypto/crypto_migrations.h"
+#include "common/crypto/sql_data_key_store.h"
+#include "common/db/migrator.h"
+#include "common/db/open_database.h"
+#include "common/time/clock.h"
+#include "common/time/uuid.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "services/reminders/reminders_migrations.h"
+#include "tests/fixtures/temp_dir.h"
+#include "tests/fixtures/test_postgres.h"
+
+namespace tandem::reminders {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+class SqlReminderStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string url;
+    if (GetParam() == "sqlite") {
+      auto dir = tandem::testing::MakeTempDir("reminders");
+      ASSERT_TRUE(dir.ok());
+      dir_ = *dir;
+      url = "sqlite://" + dir_ + "/reminders.db";
+    } else {
+      auto pg = tandem::testing::NewTestDatabaseUrl();
+      ASSERT_TRUE(pg.ok()) << pg.status();
+      url = *pg;
+    }
+    auto db = db::OpenDatabase(url);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::crypto()).ok());
+    ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::reminders()).ok());
+    keys_ = std::make_unique<crypto::SqlDataKeyStore>(*db_);
+    cipher_ = std::make_unique<crypto::ClinicalCipher>(
+        crypto::KeyRing(*crypto::ParseKeyEncryptionKey(std::string(64, 'a'))), *keys_);
+    store_ = std::make_unique<SqlReminderStore>(*db_, *cipher_, clock_);
+  }
+  void TearDown() override {
+    store_.reset();
+    cipher_.reset();
+    keys_.reset();
+    db_.reset();
+    if (!dir_.empty()) tandem::testing::RemoveTree(dir_);
+  }
+
+  NewReminder Make(const std::string& key, const std::string& owner = "appointment/a1") {
+    NewReminder n;
+    n.caller = "scheduling";
+    n.idempotency_key = key;
+    n.request_hash = "hash-" + key;
+    ReminderProto& r = n.reminder;
+    r.set_reminder_id(NewUuidV7(clock_));
+    r.set_delivery_id(NewUuidV7(clock_));
+    r.set_clinic_id("c1");
+    r.set_owner_ref(owner);
+    r.set_channel(tandem::reminders::v1::CHANNEL_WEBHOOK);
+    r.set_recipient("+15550100");
+    r.set_template_id("appointment-tomorrow");
+    (*r.mutable_params())["first_name"] = "Robin";
+    r.set_time_zone("Europe/Berlin");
+    r.mutable_quiet_hours()->mutable_start()->set_hours(22);
+    r.mutable_quiet_hours()->mutable_end()->set_hours(7);
+    *r.mutable_due_time() = TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
+    *r.mutable_next_attempt_time() = r.due_time();
+    return n;
+  }
+
+  FakeClock clock_;
+  std::string dir_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<crypto::SqlDataKeyStore> keys_;
+  std::unique_ptr<crypto::ClinicalCipher> cipher_;
+  std::unique_ptr<SqlReminderStore> store_;
+};
+
+TEST_P(SqlReminderStoreTest, ScheduleIsIdempotentAndSealsPersonalData) {
+  NewReminder n = Make("k1");
+  auto first = store_->Schedule(n);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), tandem::reminders::v1::REMINDER_STATE_SCHEDULED);
+  EXPECT_EQ(first->recipient(), "+15550100");
+  EXPECT_EQ(first->params().at("first_name"), "Robin");
+  EXPECT_EQ(first->quiet_hours().start().hours(), 22);
+
+  NewReminder retry = Make("k1");  // a new id, same key and body: the first reminder comes back
+  auto second = store_->Schedule(retry);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->reminder_id(), first->reminder_id());
+
+  NewReminder other_body = Make("k1");
+  other_body.request_hash = "different";
+  EXPECT_EQ(store_->Schedule(other_body).status().code(), absl::StatusCode::kAlreadyExists);
+
+  // Nothing personal is stored in the clear.
+  auto raw = db_->Begin(db::TxMode::kRead);
+  ASSERT_TRUE(raw.ok());
+  auto rows = raw->Execute("SELECT recipient_sealed, params_sealed FROM reminders");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1);
+  EXPECT_EQ((*rows)[0].GetBytes("recipient_sealed")->find("5550100"), std::string::npos);
+  EXPECT_EQ((*rows)[0].GetBytes("params_sealed")->find("Robin"), std::string::npos);
+}
+
+TEST_P(SqlReminderStoreTest, ClaimIsExclusiveAndHonoursCancellationAndLeases) {
+  auto a = store_->Schedule(Make("a"));
+  auto b = store_->Schedule(Make("b", "appointment/b1"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  absl::Time now = clock_.Now();
+
+  auto claimed = store_->Claim(a->reminder_id(), "w1", now, absl::Seconds(30));
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->attempts(), 1);
+  EXPECT_FALSE(store_->Claim(a->reminder_id(), "w2", now, absl::Seconds(30))->has_value());
+  // The lease expires: another worker may take it over; the first can no longer record its outcome.
+  absl::Time later = now + absl::Seconds(31);
+  EXPECT_TRUE(store_->Claim(a->reminder_id(), "w2", later, absl::Seconds(30))->has_value());
+  EXPECT_EQ(store_->Finish(a->reminder_id(), "w1", {ReminderState::kDelivered, later, ""}, later).code(),
+            absl::StatusCode::kAborted);
+  ASSERT_TRUE(store_->Finish(a->reminder_id(), "w2", {ReminderState::kDelivered, later, ""}, later).ok());
+  EXPECT_EQ(store_->Get("c1", a->reminder_id())->state(), tandem::reminders::v1::REMINDER_STATE_DELIVERED);
+  EXPECT_FALSE(store_->Claim(a->reminder_id(), "w3", later + absl::Hours(1), absl::Seconds(30))->has_value());
+
+  // Cancelled before its time: never claimable.
+  EXPECT_EQ(*store_->CancelByOwner("c1", "appointment/b1"), 1);
+  EXPECT_FALSE(store_->Claim(b->reminder_id(), "w1", later, absl::Seconds(30))->has_value());
+  EXPECT_EQ(store_->Get("c1", b->reminder_id())->state(), tandem::reminders::v1::REMINDER_STATE_CANCELLED);
+}
+
+TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
+  NewReminder future = Make("f");
+  *future.reminder.mutable_next_attempt_time() =
+      TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
+  auto r = store_->Schedule(future);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(store_->Claim(r->reminder_id(), "w", clock_.Now(), absl::Seconds(30))->has_value());
+  absl::Time due = clock_.Now() + absl::Hours(1);
+  ASSERT_TRUE(store_->Claim(r->reminder_id(), "w", due, absl::Seconds(30))->has_value());
+  absl::Time retry_at = due + absl::Minutes(2);
+  ASSERT_TRUE(store_->Finish(r->reminder_id(), "w", {ReminderState::kFailed, retry_at, ""}, due).ok());
+  auto indexable = store_->Indexable(due, 100);
+  ASSERT_TRUE(indexable.ok());
+  ASSERT_EQ(indexable->size(), 1u);
+  EXPECT_EQ((*indexable)[0].second, retry_at);
+  ASSERT_TRUE(store_->Claim(r->reminder_id(), "w", retry_at, absl::Seconds(30))->has_value());
+  ASSERT_TRUE(
+      store_->Finish(r->reminder_id(), "w", {ReminderState::kDead, retry_at, "max_attempts"}, retry_at).ok());
+  auto dead = store_->Get("c1", r->reminder_id());
+  EXPECT_EQ(dead->state(), tandem::reminders::v1::REMINDER_STATE_DEAD);
+  EXPECT_EQ(dead->dead_reason(), "max_attempts");
+  EXPECT_EQ(dead->attempts(), 2);
+  EXPECT_TRUE(store_->Indexable(retry_at, 100)->empty());
+}
+
+TEST_P(SqlReminderStoreTest, ListPagesAndFiltersWithinOneClinic) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->Schedule(Make("p" + std::to_string(i))).ok());
+  auto first = store_->List("c1", "", std::nullopt, 3, "");
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->reminders.size(), 3u);
+  ASSERT_FALSE(first->next_page_token.empty());
+  auto second = store_->List("c1", "", std::nullopt, 3, first->next_page_token);
+  EXPECT_EQ(second->reminders.size(), 2u);
+  EXPECT_TRUE(second->next_page_token.empty());
+  EXPECT_TRUE(store_->List("c2", "", std::nullopt, 10, "")->reminders.empty());
+  EXPECT_EQ(store_->Get("c2", first->reminders[0].reminder_id()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->List("c1", "", ReminderState::kDelivered, 10, "")->reminders.size(), 0u);
+}
+
+TEST_P(SqlReminderStoreTest, TemplatesRoundTrip) {
+  TemplateProto t;
+  t.set_clinic_id("c1");
+  t.set_template_id("appointment-tomorrow");
+  t.set_sender_name("Your practice");
+  t.set_subject("Tomorrow");
+  t.set_body("Hi {{first_name}}, see you {{due_local_time}}.");
+  t.set_discreet(true);
+  ASSERT_TRUE(store_->PutTemplate(t).ok());
+  t.set_subject("Reminder");
+  ASSERT_TRUE(store_->PutTemplate(t).ok());
+  auto read = store_->GetTemplate("c1", "appointment-tomorrow");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->subject(), "Reminder");
+  EXPECT_TRUE(read->discreet());
+  EXPECT_EQ(store_->GetTemplate("c2", "appointment-tomorrow").status().code(), absl::StatusCode::kNotFound);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, SqlReminderStoreTest, ::testing::Values("sqlite", "postgresql"));
+
+}  // namespace
+}  // namespace tandem::reminders
