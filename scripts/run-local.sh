@@ -34,14 +34,33 @@ export TANDEM_REDIS_URL="redis://127.0.0.1:$redis_port"
 export TANDEM_JWKS_FILE="$run/keys/jwks.json"
 export TANDEM_KEK_FILE="$run/keys/kek.hex"
 export TANDEM_KEYS_DIR="$run/keys"
+export TANDEM_JWT_ISSUER="tandem-local"
+export TANDEM_JWT_AUDIENCE="tandem"
 
 for _ in $(seq 50); do
   redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   sleep 0.1
 done
 
+wait_for_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "port $1 did not open; see $run/logs" >&2
+  return 1
+}
+
 # Backend services (each later service adds itself here and to the gateway's backends).
 backends=()
+
+reminders_port="${TANDEM_REMINDERS_PORT:-50061}"
+"$bin/services/reminders/tandem_reminders" --listen_address=127.0.0.1 --port="$reminders_port" \
+  --admin_port=9461 --db_url="sqlite://$run/data/reminders.db" --log_channel \
+  >"$run/logs/reminders.log" 2>&1 &
+pids+=($!)
+wait_for_port "$reminders_port"
+backends+=("tandem.reminders.v1.ReminderService=127.0.0.1:$reminders_port")
 
 gateway_port="${TANDEM_GATEWAY_PORT:-8080}"
 IFS=, ; backend_list="${backends[*]:-}" ; unset IFS
@@ -58,6 +77,7 @@ cat <<MSG
 
 Tandem is running.
   Gateway        http://127.0.0.1:$gateway_port   (point clinic frontends here; API description at /openapi.json)
+  Reminders      127.0.0.1:$reminders_port (gRPC, service tokens only; metrics on :9461/metrics)
   Redis          127.0.0.1:$redis_port
   Keys           $run/keys (JWKS, signing key, key-encryption key)
   Data           $run/data (SQLite)
@@ -66,6 +86,10 @@ Tandem is running.
 A first request:
   TOKEN=\$($bin/tools/tandemctl token --dir $run/keys --clinic c1 --role clinician --sub u1)
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$gateway_port/v1/session
+
+Reminders of clinic c1, as a support tool with a service identity:
+  SVC=\$($bin/tools/tandemctl token --dir $run/keys --role service --sub support-tool)
+  curl -s -H "Authorization: Bearer \$SVC" http://127.0.0.1:$gateway_port/v1/clinics/c1/reminders
 
 Ctrl-C stops everything.
 MSG

@@ -13,11 +13,15 @@
 
 // RETURN_IF_ERROR(expr): returns the status of `expr` (a Status or StatusOr) from the enclosing function when
 // it is not OK.
-#define RETURN_IF_ERROR(expr)                                                                      \
-  do {                                                                                             \
-    if (auto tandem_status_ = ::tandem::status_internal::AsStatus((expr)); !tandem_status_.ok()) { \
-      return tandem_status_;                                                                       \
-    }                                                                                              \
+#define RETURN_IF_ERROR(expr) \
+  TANDEM_RETURN_IF_ERROR_IMPL(TANDEM_STATUS_CONCAT(tandem_status_, __COUNTER__), expr)
+
+// A name of its own per use, so a RETURN_IF_ERROR inside a lambda inside another does not shadow.
+#define TANDEM_RETURN_IF_ERROR_IMPL(status, expr)                                  \
+  do {                                                                             \
+    if (auto status = ::tandem::status_internal::AsStatus((expr)); !status.ok()) { \
+      return status;                                                               \
+    }                                                                              \
   } while (false)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates the StatusOr `expr`; returns its status when not OK, otherwise moves

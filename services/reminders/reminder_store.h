@@ -65,9 +65,10 @@ class ReminderStore {
   // Records the attempt's outcome, only if `worker` still holds the lease (ABORTED otherwise).
   virtual absl::Status Finish(const std::string& reminder_id, const std::string& worker,
                               const AttemptOutcome& outcome, absl::Time now) = 0;
-  // Reminders the due index must hold: scheduled or failed ones, and delivering ones whose lease expired.
-  virtual absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,
-                                                                                    int limit) = 0;
+  // Reminders the due index must hold, with their next attempt time: scheduled, queued or failed ones, and
+  // delivering ones whose lease expired. Pages in id order: pass the last id of a page to get the next.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(
+      absl::Time now, const std::string& after_id, int limit) = 0;
 };
 
 }  // namespace tandem::reminders

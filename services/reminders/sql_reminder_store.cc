@@ -304,18 +304,19 @@ absl::Status SqlReminderStore::Finish(const std::string& reminder_id, const std:
   });
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> SqlReminderStore::Indexable(absl::Time now,
-                                                                                            int limit) {
+absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> SqlReminderStore::Indexable(
+    absl::Time now, const std::string& after_id, int limit) {
   std::vector<std::pair<std::string, absl::Time>> out;
   RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kRead, [&](db::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        db::ResultSet rows,
-        tx.Execute(absl::StrCat("SELECT reminder_id, next_attempt_at FROM reminders "
-                                "WHERE state IN ($1, $2, $3) OR (state = $4 AND lease_until < $5) "
-                                "ORDER BY next_attempt_at LIMIT ",
-                                limit),
-                   {StateName(ReminderState::kScheduled), StateName(ReminderState::kQueued),
-                    StateName(ReminderState::kFailed), StateName(ReminderState::kDelivering), now}));
+    ASSIGN_OR_RETURN(db::ResultSet rows,
+                     tx.Execute(absl::StrCat("SELECT reminder_id, next_attempt_at FROM reminders "
+                                             "WHERE reminder_id > $6 AND "
+                                             "(state IN ($1, $2, $3) OR (state = $4 AND lease_until < $5)) "
+                                             "ORDER BY reminder_id LIMIT ",
+                                             limit),
+                                {StateName(ReminderState::kScheduled), StateName(ReminderState::kQueued),
+                                 StateName(ReminderState::kFailed), StateName(ReminderState::kDelivering),
+                                 now, after_id}));
     for (const db::Row& row : rows) {
       ASSIGN_OR_RETURN(std::string id, row.GetText("reminder_id"));
       ASSIGN_OR_RETURN(absl::Time next, row.GetTime("next_attempt_at"));

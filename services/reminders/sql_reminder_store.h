@@ -30,6 +30,7 @@ class SqlReminderStore final : public ReminderStore {
   absl::Status Finish(const std::string& reminder_id, const std::string& worker,
                       const AttemptOutcome& outcome, absl::Time now) override;
   absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,
+                                                                            const std::string& after_id,
                                                                             int limit) override;
 
  private:

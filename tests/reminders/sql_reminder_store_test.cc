@@ -149,7 +149,7 @@ TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
   ASSERT_TRUE(store_->Claim(r->reminder_id(), "w", due, absl::Seconds(30))->has_value());
   absl::Time retry_at = due + absl::Minutes(2);
   ASSERT_TRUE(store_->Finish(r->reminder_id(), "w", {ReminderState::kFailed, retry_at, ""}, due).ok());
-  auto indexable = store_->Indexable(due, 100);
+  auto indexable = store_->Indexable(due, "", 100);
   ASSERT_TRUE(indexable.ok());
   ASSERT_EQ(indexable->size(), 1u);
   EXPECT_EQ((*indexable)[0].second, retry_at);
@@ -160,7 +160,7 @@ TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
   EXPECT_EQ(dead->state(), tandem::reminders::v1::REMINDER_STATE_DEAD);
   EXPECT_EQ(dead->dead_reason(), "max_attempts");
   EXPECT_EQ(dead->attempts(), 2);
-  EXPECT_TRUE(store_->Indexable(retry_at, 100)->empty());
+  EXPECT_TRUE(store_->Indexable(retry_at, "", 100)->empty());
 }
 
 TEST_P(SqlReminderStoreTest, ListPagesAndFiltersWithinOneClinic) {

@@ -1,0 +1,266 @@
+// The dispatcher end to end on real parts: SQLite, a real redis-server, a real HTTP receiver. Covers
+// delivery, retries with backoff, dead letters, cancellation, discretion at send time, Redis lost and
+// restarted empty, a consumer that died mid-batch, and two dispatchers sharing the work exactly once.
+#include "services/reminders/dispatcher.h"
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "services/reminders/webhook_channel.h"
+#include "services/reminders/webhook_signature.h"
+#include "tests/reminders/reminders_harness.h"
+#include "tests/reminders/test_http_server.h"
+
+namespace tandem::reminders {
+namespace {
+
+namespace v1 = tandem::reminders::v1;
+using testing::TestHttpServer;
+
+// Fails the first `fail_first` requests (or all with -1) with 500, then accepts.
+class Receiver {
+ public:
+  explicit Receiver(int fail_first = 0) : fail_first_(fail_first) {
+    server_ = *TestHttpServer::Start([this](const TestHttpServer::Request& request) {
+      absl::MutexLock lock(&mu_);
+      auto key = request.headers.find(absl::AsciiStrToLower(kIdempotencyKeyHeader));
+      ++by_key_[key == request.headers.end() ? "" : key->second];
+      ++total_;
+      TestHttpServer::Response response;
+      if (fail_first_ < 0 || total_ <= fail_first_) response.status = 500;
+      return response;
+    });
+  }
+  std::string url() const { return server_->Url(); }
+  int total() const {
+    absl::MutexLock lock(&mu_);
+    return total_;
+  }
+  std::map<std::string, int> by_key() const {
+    absl::MutexLock lock(&mu_);
+    return by_key_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  const int fail_first_;
+  int total_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::string, int> by_key_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<TestHttpServer> server_;
+};
+
+class FullJitter final : public RandomSource {
+ public:
+  double Uniform01() override { return 1.0; }
+};
+
+template <typename Predicate>
+bool WaitFor(Predicate done, absl::Duration timeout = absl::Seconds(20)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return done();
+}
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto harness = RemindersHarness::Create();
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    h_ = *std::move(harness);
+    ASSERT_TRUE(h_->PutDefaultTemplate().ok());
+    ASSERT_TRUE(h_->index().EnsureGroup().ok());
+  }
+  void TearDown() override {
+    for (auto& d : dispatchers_) d->Stop();
+    dispatchers_.clear();
+    channels_.clear();
+  }
+
+  Dispatcher& StartDispatcher(Receiver& receiver, const std::string& worker = "w1") {
+    WebhookChannelOptions webhook;
+    webhook.url = receiver.url();
+    webhook.secret = "0123456789abcdef0123456789abcdef";
+    webhook.allow_plain_http = true;
+    webhook.timeout = absl::Seconds(5);
+    channels_.push_back(*WebhookChannel::Create(webhook));
+    DispatcherOptions options;
+    options.worker_id = worker;
+    options.threads = 2;
+    options.batch = 8;
+    options.read_block = absl::Milliseconds(200);
+    options.lease = absl::Seconds(1);
+    options.move_interval = absl::Milliseconds(30);
+    options.reclaim_interval = absl::Milliseconds(200);
+    options.reconcile_interval = absl::Milliseconds(300);
+    options.error_pause = absl::Milliseconds(50);
+    dispatchers_.push_back(std::make_unique<Dispatcher>(
+        h_->store(), h_->index(), Dispatcher::Channels{{ChannelKind::kWebhook, channels_.back().get()}},
+        DiscretionPolicy::Default(), backoff_, Clock::Real(), options));
+    dispatchers_.back()->Start();
+    return *dispatchers_.back();
+  }
+
+  // Stores and indexes a reminder, as the service does.
+  ReminderProto Schedule(const std::string& key, absl::Time due,
+                         const std::string& owner = "appointment/a1") {
+    auto stored = h_->store().Schedule(h_->MakeReminder(key, due, owner));
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    EXPECT_TRUE(h_->index().Add({{stored->reminder_id(), due}}).ok());
+    return *stored;
+  }
+
+  v1::ReminderState StateOf(const ReminderProto& r) {
+    return h_->store().Get("c1", r.reminder_id())->state();
+  }
+
+  std::unique_ptr<RemindersHarness> h_;
+  FullJitter random_;
+  Backoff backoff_ = *Backoff::Create({absl::Milliseconds(50), absl::Milliseconds(200), 3}, random_);
+  std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;
+};
+
+TEST_F(DispatcherTest, DeliversADueReminderOnceWithItsIdempotencyId) {
+  Receiver receiver;
+  StartDispatcher(receiver);
+  ReminderProto r = Schedule("k1", absl::Now());
+  ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERED; }));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(receiver.total(), 1);
+  EXPECT_EQ(receiver.by_key()[r.delivery_id()], 1);
+  auto delivered = h_->store().Get("c1", r.reminder_id());
+  EXPECT_EQ(delivered->attempts(), 1);
+  EXPECT_TRUE(delivered->has_delivered_time());
+  auto depth = h_->index().Depth();
+  ASSERT_TRUE(depth.ok());
+  EXPECT_EQ(depth->waiting, 0);
+  EXPECT_EQ(depth->queued, 0);  // acknowledged and deleted
+}
+
+TEST_F(DispatcherTest, ANotYetDueReminderWaits) {
+  Receiver receiver;
+  StartDispatcher(receiver);
+  ReminderProto r = Schedule("later", absl::Now() + absl::Seconds(1));
+  absl::SleepFor(absl::Milliseconds(400));
+  EXPECT_EQ(receiver.total(), 0);
+  ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERED; }));
+}
+
+TEST_F(DispatcherTest, RetriesWithBackoffUntilTheReceiverRecovers) {
+  Receiver receiver(/*fail_first=*/2);
+  StartDispatcher(receiver);
+  ReminderProto r = Schedule("flaky", absl::Now());
+  ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERED; }));
+  EXPECT_EQ(h_->store().Get("c1", r.reminder_id())->attempts(), 3);
+  EXPECT_EQ(receiver.total(), 3);
+  EXPECT_EQ(receiver.by_key()[r.delivery_id()], 3);  // every attempt carries the same id
+}
+
+TEST_F(DispatcherTest, DeadLettersAfterTheConfiguredAttemptsWhenTheReceiverNeverRecovers) {
+  Receiver receiver(/*fail_first=*/-1);
+  StartDispatcher(receiver);
+  ReminderProto r = Schedule("down", absl::Now());
+  ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DEAD; }));
+  auto dead = h_->store().Get("c1", r.reminder_id());
+  EXPECT_EQ(dead->dead_reason(), "max_attempts");
+  EXPECT_EQ(dead->attempts(), 3);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(receiver.total(), 3);
+}
+
+TEST_F(DispatcherTest, ACancelledReminderIsNeverSent) {
+  Receiver receiver;
+  StartDispatcher(receiver);
+  ReminderProto r = Schedule("cancel-me", absl::Now() + absl::Milliseconds(700), "appointment/cancelled");
+  ReminderProto other = Schedule("keep-me", absl::Now() + absl::Milliseconds(700), "appointment/kept");
+  auto cancelled = h_->store().CancelByOwner("c1", "appointment/cancelled");
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(*cancelled, 1);
+  ASSERT_TRUE(WaitFor([&] { return StateOf(other) == v1::REMINDER_STATE_DELIVERED; }));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(StateOf(r), v1::REMINDER_STATE_CANCELLED);
+  EXPECT_EQ(receiver.by_key().count(r.delivery_id()), 0u);
+  EXPECT_EQ(receiver.total(), 1);
+}
+
+TEST_F(DispatcherTest, ADeniedWordArrivingAtSendTimeIsDeadLetteredAndNotSent) {
+  Receiver receiver;
+  StartDispatcher(receiver);
+  NewReminder n = h_->MakeReminder("indiscreet", absl::Now());
+  (*n.reminder.mutable_params())["first_name"] = "your psychiatric";
+  auto stored = h_->store().Schedule(n);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(h_->index().Add({{stored->reminder_id(), absl::Now()}}).ok());
+  ASSERT_TRUE(WaitFor([&] { return StateOf(*stored) == v1::REMINDER_STATE_DEAD; }));
+  EXPECT_EQ(h_->store().Get("c1", stored->reminder_id())->dead_reason(), "discretion");
+  EXPECT_EQ(receiver.total(), 0);
+}
+
+TEST_F(DispatcherTest, EveryDueReminderIsDeliveredAfterRedisIsKilledAndRestartsEmpty) {
+  Receiver receiver;
+  std::vector<ReminderProto> due;
+  for (int i = 0; i < 20; ++i)
+    due.push_back(Schedule("r" + std::to_string(i), absl::Now() + absl::Milliseconds(800)));
+  StartDispatcher(receiver);
+  ASSERT_TRUE(h_->redis_server().Kill9().ok());
+  absl::SleepFor(absl::Milliseconds(1000));        // due while Redis is gone
+  ASSERT_TRUE(h_->redis_server().Restart().ok());  // empty: no due set, no stream, no group
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& r : due) {
+      if (StateOf(r) != v1::REMINDER_STATE_DELIVERED) return false;
+    }
+    return true;
+  }));
+  auto by_key = receiver.by_key();
+  for (const auto& r : due) EXPECT_EQ(by_key[r.delivery_id()], 1);
+  EXPECT_EQ(receiver.total(), 20);
+}
+
+TEST_F(DispatcherTest, EntriesOfAConsumerThatDiedMidBatchAreReclaimedAndDelivered) {
+  Receiver receiver;
+  std::vector<ReminderProto> due;
+  for (int i = 0; i < 5; ++i) due.push_back(Schedule("d" + std::to_string(i), absl::Now()));
+  // A worker read the batch and claimed it, then died before sending or acknowledging anything.
+  ASSERT_TRUE(h_->index().MoveDue(absl::Now(), 100).ok());
+  auto taken = h_->index().Read("dead-worker/0", 10, absl::Milliseconds(100));
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(taken->size(), 5u);
+  for (const auto& r : due) {
+    ASSERT_TRUE(
+        h_->store().Claim(r.reminder_id(), "dead-worker", absl::Now(), absl::Seconds(1))->has_value());
+  }
+  StartDispatcher(receiver);
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& r : due) {
+      if (StateOf(r) != v1::REMINDER_STATE_DELIVERED) return false;
+    }
+    return true;
+  }));
+  for (const auto& r : due) EXPECT_EQ(h_->store().Get("c1", r.reminder_id())->attempts(), 2);
+  EXPECT_EQ(receiver.total(), 5);
+}
+
+TEST_F(DispatcherTest, TwoDispatchersDeliverEachReminderExactlyOnce) {
+  Receiver receiver;
+  std::vector<ReminderProto> due;
+  for (int i = 0; i < 200; ++i) due.push_back(Schedule("x" + std::to_string(i), absl::Now()));
+  StartDispatcher(receiver, "w1");
+  StartDispatcher(receiver, "w2");
+  ASSERT_TRUE(WaitFor([&] { return receiver.total() >= 200; }));
+  absl::SleepFor(absl::Milliseconds(800));  // two reconcile periods: nothing is sent again
+  auto by_key = receiver.by_key();
+  EXPECT_EQ(receiver.total(), 200);
+  for (const auto& r : due) EXPECT_EQ(by_key[r.delivery_id()], 1);
+}
+
+}  // namespace
+}  // namespace tandem::reminders
