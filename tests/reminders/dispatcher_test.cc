@@ -9,66 +9,21 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "services/reminders/webhook_channel.h"
-#include "services/reminders/webhook_signature.h"
+#include "tests/reminders/counting_receiver.h"
 #include "tests/reminders/reminders_harness.h"
-#include "tests/reminders/test_http_server.h"
 
 namespace tandem::reminders {
 namespace {
 
 namespace v1 = tandem::reminders::v1;
-using testing::TestHttpServer;
-
-// Fails the first `fail_first` requests (or all with -1) with 500, then accepts.
-class Receiver {
- public:
-  explicit Receiver(int fail_first = 0) : fail_first_(fail_first) {
-    server_ = *TestHttpServer::Start([this](const TestHttpServer::Request& request) {
-      absl::MutexLock lock(&mu_);
-      auto key = request.headers.find(absl::AsciiStrToLower(kIdempotencyKeyHeader));
-      ++by_key_[key == request.headers.end() ? "" : key->second];
-      ++total_;
-      TestHttpServer::Response response;
-      if (fail_first_ < 0 || total_ <= fail_first_) response.status = 500;
-      return response;
-    });
-  }
-  std::string url() const { return server_->Url(); }
-  int total() const {
-    absl::MutexLock lock(&mu_);
-    return total_;
-  }
-  std::map<std::string, int> by_key() const {
-    absl::MutexLock lock(&mu_);
-    return by_key_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  const int fail_first_;
-  int total_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, int> by_key_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<TestHttpServer> server_;
-};
 
 class FullJitter final : public RandomSource {
  public:
   double Uniform01() override { return 1.0; }
 };
-
-template <typename Predicate>
-bool WaitFor(Predicate done, absl::Duration timeout = absl::Seconds(20)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  return done();
-}
 
 class DispatcherTest : public ::testing::Test {
  protected:
@@ -85,7 +40,7 @@ class DispatcherTest : public ::testing::Test {
     channels_.clear();
   }
 
-  Dispatcher& StartDispatcher(Receiver& receiver, const std::string& worker = "w1") {
+  Dispatcher& StartDispatcher(CountingReceiver& receiver, const std::string& worker = "w1") {
     WebhookChannelOptions webhook;
     webhook.url = receiver.url();
     webhook.secret = "0123456789abcdef0123456789abcdef";
@@ -130,7 +85,7 @@ class DispatcherTest : public ::testing::Test {
 };
 
 TEST_F(DispatcherTest, DeliversADueReminderOnceWithItsIdempotencyId) {
-  Receiver receiver;
+  CountingReceiver receiver;
   StartDispatcher(receiver);
   ReminderProto r = Schedule("k1", absl::Now());
   ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERED; }));
@@ -147,7 +102,7 @@ TEST_F(DispatcherTest, DeliversADueReminderOnceWithItsIdempotencyId) {
 }
 
 TEST_F(DispatcherTest, ANotYetDueReminderWaits) {
-  Receiver receiver;
+  CountingReceiver receiver;
   StartDispatcher(receiver);
   ReminderProto r = Schedule("later", absl::Now() + absl::Seconds(1));
   absl::SleepFor(absl::Milliseconds(400));
@@ -156,7 +111,7 @@ TEST_F(DispatcherTest, ANotYetDueReminderWaits) {
 }
 
 TEST_F(DispatcherTest, RetriesWithBackoffUntilTheReceiverRecovers) {
-  Receiver receiver(/*fail_first=*/2);
+  CountingReceiver receiver(/*fail_first=*/2);
   StartDispatcher(receiver);
   ReminderProto r = Schedule("flaky", absl::Now());
   ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERED; }));
@@ -166,7 +121,7 @@ TEST_F(DispatcherTest, RetriesWithBackoffUntilTheReceiverRecovers) {
 }
 
 TEST_F(DispatcherTest, DeadLettersAfterTheConfiguredAttemptsWhenTheReceiverNeverRecovers) {
-  Receiver receiver(/*fail_first=*/-1);
+  CountingReceiver receiver(/*fail_first=*/-1);
   StartDispatcher(receiver);
   ReminderProto r = Schedule("down", absl::Now());
   ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DEAD; }));
@@ -178,7 +133,7 @@ TEST_F(DispatcherTest, DeadLettersAfterTheConfiguredAttemptsWhenTheReceiverNever
 }
 
 TEST_F(DispatcherTest, ACancelledReminderIsNeverSent) {
-  Receiver receiver;
+  CountingReceiver receiver;
   StartDispatcher(receiver);
   ReminderProto r = Schedule("cancel-me", absl::Now() + absl::Milliseconds(700), "appointment/cancelled");
   ReminderProto other = Schedule("keep-me", absl::Now() + absl::Milliseconds(700), "appointment/kept");
@@ -193,7 +148,7 @@ TEST_F(DispatcherTest, ACancelledReminderIsNeverSent) {
 }
 
 TEST_F(DispatcherTest, ADeniedWordArrivingAtSendTimeIsDeadLetteredAndNotSent) {
-  Receiver receiver;
+  CountingReceiver receiver;
   StartDispatcher(receiver);
   NewReminder n = h_->MakeReminder("indiscreet", absl::Now());
   (*n.reminder.mutable_params())["first_name"] = "your psychiatric";
@@ -206,7 +161,7 @@ TEST_F(DispatcherTest, ADeniedWordArrivingAtSendTimeIsDeadLetteredAndNotSent) {
 }
 
 TEST_F(DispatcherTest, EveryDueReminderIsDeliveredAfterRedisIsKilledAndRestartsEmpty) {
-  Receiver receiver;
+  CountingReceiver receiver;
   std::vector<ReminderProto> due;
   for (int i = 0; i < 20; ++i)
     due.push_back(Schedule("r" + std::to_string(i), absl::Now() + absl::Milliseconds(800)));
@@ -226,7 +181,7 @@ TEST_F(DispatcherTest, EveryDueReminderIsDeliveredAfterRedisIsKilledAndRestartsE
 }
 
 TEST_F(DispatcherTest, EntriesOfAConsumerThatDiedMidBatchAreReclaimedAndDelivered) {
-  Receiver receiver;
+  CountingReceiver receiver;
   std::vector<ReminderProto> due;
   for (int i = 0; i < 5; ++i) due.push_back(Schedule("d" + std::to_string(i), absl::Now()));
   // A worker read the batch and claimed it, then died before sending or acknowledging anything.
@@ -250,7 +205,7 @@ TEST_F(DispatcherTest, EntriesOfAConsumerThatDiedMidBatchAreReclaimedAndDelivere
 }
 
 TEST_F(DispatcherTest, TwoDispatchersDeliverEachReminderExactlyOnce) {
-  Receiver receiver;
+  CountingReceiver receiver;
   std::vector<ReminderProto> due;
   for (int i = 0; i < 200; ++i) due.push_back(Schedule("x" + std::to_string(i), absl::Now()));
   StartDispatcher(receiver, "w1");

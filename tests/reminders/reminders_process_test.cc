@@ -8,77 +8,30 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/auth/jwt_signer.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "services/reminders/webhook_signature.h"
 #include "tandem/reminders/v1/reminders.grpc.pb.h"
 #include "tests/fixtures/free_port.h"
 #include "tests/fixtures/redis_server.h"
 #include "tests/fixtures/subprocess.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/fixtures/test_postgres.h"
-#include "tests/reminders/test_http_server.h"
+#include "tests/reminders/counting_receiver.h"
 
 namespace tandem::reminders {
 namespace {
 
 namespace v1 = tandem::reminders::v1;
 using google::protobuf::util::TimeUtil;
-using testing::TestHttpServer;
 
 constexpr char kSecret[] = "reminders-process-test-secret-0123456789";
 constexpr int kThreads = 2;
 constexpr int kBatch = 2;
-
-// Counts raw requests by idempotency id; every answer waits `delay`, so sends are in flight for a while.
-class SlowReceiver {
- public:
-  explicit SlowReceiver(absl::Duration delay) {
-    server_ = *TestHttpServer::Start([this, delay](const TestHttpServer::Request& request) {
-      {
-        absl::MutexLock lock(&mu_);
-        auto key = request.headers.find(absl::AsciiStrToLower(kIdempotencyKeyHeader));
-        ++by_key_[key == request.headers.end() ? "" : key->second];
-        ++total_;
-      }
-      TestHttpServer::Response response;
-      response.delay = delay;
-      return response;
-    });
-  }
-  std::string url() const { return server_->Url(); }
-  int total() const {
-    absl::MutexLock lock(&mu_);
-    return total_;
-  }
-  std::map<std::string, int> by_key() const {
-    absl::MutexLock lock(&mu_);
-    return by_key_;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  int total_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<std::string, int> by_key_ ABSL_GUARDED_BY(mu_);
-  std::unique_ptr<TestHttpServer> server_;
-};
-
-template <typename Predicate>
-bool WaitFor(Predicate done, absl::Duration timeout = absl::Seconds(30)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(25));
-  }
-  return done();
-}
 
 class RemindersProcessTest : public ::testing::Test {
  protected:
@@ -103,7 +56,7 @@ class RemindersProcessTest : public ::testing::Test {
   }
 
   // Starts one tandem_reminders process; returns its gRPC port.
-  int StartWorker(const std::string& name, const SlowReceiver& receiver) {
+  int StartWorker(const std::string& name, const CountingReceiver& receiver) {
     auto port = tandem::testing::FreeLoopbackPort();
     EXPECT_TRUE(port.ok());
     tandem::testing::SubprocessOptions options;
@@ -189,7 +142,7 @@ class RemindersProcessTest : public ::testing::Test {
 };
 
 TEST_F(RemindersProcessTest, AWorkerKilledMidSendLosesNothingAndResendsAtMostWhatItHadInFlight) {
-  SlowReceiver receiver(absl::Milliseconds(400));
+  CountingReceiver receiver(0, absl::Milliseconds(400));
   StartWorker("a", receiver);
   std::vector<std::string> ids = ScheduleMany("a", 16);
   ASSERT_TRUE(WaitFor([&] { return receiver.total() >= 3; }));
@@ -216,7 +169,7 @@ TEST_F(RemindersProcessTest, AWorkerKilledMidSendLosesNothingAndResendsAtMostWha
 }
 
 TEST_F(RemindersProcessTest, TwoWorkerProcessesDeliverEachReminderExactlyOnce) {
-  SlowReceiver receiver(absl::Milliseconds(5));
+  CountingReceiver receiver(0, absl::Milliseconds(5));
   StartWorker("a", receiver);
   StartWorker("b", receiver);
   std::vector<std::string> ids = ScheduleMany("a", 60);
