@@ -23,8 +23,7 @@ ctest --preset ci -j "$jobs" --timeout 600
 if [ "${TANDEM_TEST_QUICK:-0}" != "1" ]; then
   echo "== sanitizers (ASan + UBSan) on common/ tests"
   cmake --preset asan >/dev/null
-  mapfile -t asan_targets < <(ctest --test-dir build/ci -N -L common | awk '/Test +#/ {print $3}')
-  cmake --build --preset asan -j "$jobs" --target "${asan_targets[@]}"
+  cmake --build --preset asan -j "$jobs" --target tandem_tests_common
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan -j "$jobs" -L common --timeout 600
 
