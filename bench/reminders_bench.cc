@@ -77,9 +77,10 @@ int Run() {
     }
   }
   for (auto& entry : index_batch) entry.second = due_at;
-  for (size_t i = 0; i < index_batch.size(); i += 1000) {
-    std::vector<std::pair<std::string, absl::Time>> chunk(
-        index_batch.begin() + i, index_batch.begin() + std::min(index_batch.size(), i + 1000));
+  const auto total = static_cast<std::ptrdiff_t>(index_batch.size());
+  for (std::ptrdiff_t i = 0; i < total; i += 1000) {
+    std::vector<std::pair<std::string, absl::Time>> chunk(index_batch.begin() + i,
+                                                          index_batch.begin() + std::min(total, i + 1000));
     if (!h.index().Add(chunk).ok()) return 1;
   }
 
@@ -128,8 +129,9 @@ int Run() {
   std::printf("dispatch throughput:   %.0f reminders/s (%d consumers, batch %d)\n",
               delivered / std::max(seconds, 1e-9), options.threads, options.batch);
   std::printf("lag due->sink:         p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
-              lag.Percentile(0.50) / 1e3, lag.Percentile(0.90) / 1e3, lag.Percentile(0.99) / 1e3,
-              lag.max() / 1e3);
+              static_cast<double>(lag.Percentile(0.50)) / 1e3,
+              static_cast<double>(lag.Percentile(0.90)) / 1e3,
+              static_cast<double>(lag.Percentile(0.99)) / 1e3, static_cast<double>(lag.max()) / 1e3);
   std::fflush(stdout);
   if (absl::GetFlag(FLAGS_redis_benchmark)) {
     std::string command = absl::StrCat("redis-benchmark -p ", h.redis_server().port(), " -q -n ",

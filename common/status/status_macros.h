@@ -16,6 +16,10 @@
 #define RETURN_IF_ERROR(expr) \
   TANDEM_RETURN_IF_ERROR_IMPL(TANDEM_STATUS_CONCAT(tandem_status_, __COUNTER__), expr)
 
+// `status` and `statusor` name the variables these macros declare, and `lhs` may itself be a declaration:
+// none of them can be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
+
 // A name of its own per use, so a RETURN_IF_ERROR inside a lambda inside another does not shadow.
 #define TANDEM_RETURN_IF_ERROR_IMPL(status, expr)                                  \
   do {                                                                             \
@@ -35,6 +39,8 @@
     return std::move(statusor).status();                  \
   }                                                       \
   lhs = *std::move(statusor)
+
+// NOLINTEND(bugprone-macro-parentheses)
 
 namespace tandem::status_internal {
 

@@ -73,8 +73,9 @@ absl::Status StatusFromCurl(CURLcode code, absl::string_view what) {
   }
 }
 
-long TimeoutMillis(absl::Duration d) {
-  return static_cast<long>(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+long TimeoutMillis(absl::Duration d) {  // NOLINT(google-runtime-int): curl's option type
+  return static_cast<long>(             // NOLINT(google-runtime-int)
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
 
 EasyHandle HandlePool::Acquire() {

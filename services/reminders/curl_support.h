@@ -51,7 +51,7 @@ bool IsLoopbackHost(absl::string_view host);
 absl::Status StatusFromCurl(CURLcode code, absl::string_view what);
 
 // Milliseconds for libcurl's timeout options (at least 1).
-long TimeoutMillis(absl::Duration d);
+long TimeoutMillis(absl::Duration d);  // NOLINT(google-runtime-int): curl_easy_setopt reads a C long
 
 // Easy handles kept for reuse: libcurl keeps a handle's connections open after a transfer, so repeated sends
 // to the same host skip the TCP and TLS handshakes. Handles are reset (options cleared, connections kept)

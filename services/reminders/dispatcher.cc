@@ -46,8 +46,9 @@ Dispatcher::Dispatcher(ReminderStore& store, DueIndex& index, Channels channels,
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  if (auto reconciled = ReconcileNow(); !reconciled.ok())
+  if (auto reconciled = ReconcileNow(); !reconciled.ok()) {
     LogFailure("reminders_reconcile_failed", reconciled.status());
+  }
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { ConsumeLoop(i); });
   threads_.emplace_back([this] { HousekeepingLoop(); });
 }
@@ -132,8 +133,12 @@ void Dispatcher::HousekeepingLoop() {
 
 absl::Status Dispatcher::MoveDueNow() {
   while (true) {
-    ASSIGN_OR_RETURN(int moved, index_.MoveDue(clock_.Now(), kMoveLimit));
-    if (moved < kMoveLimit || stopping_.HasBeenNotified()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::vector<std::string> moved, index_.MoveDue(clock_.Now(), kMoveLimit));
+    // Only the state shown to support depends on this: a failure here delays nothing.
+    if (auto marked = store_.MarkQueued(moved); !marked.ok()) {
+      LogFailure("reminders_mark_queued_failed", marked.status());
+    }
+    if (static_cast<int>(moved.size()) < kMoveLimit || stopping_.HasBeenNotified()) return absl::OkStatus();
   }
 }
 

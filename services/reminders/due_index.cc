@@ -18,7 +18,7 @@ for _, id in ipairs(ids) do
   redis.call('XADD', KEYS[2], '*', 'id', id)
   redis.call('ZREM', KEYS[1], id)
 end
-return #ids
+return ids
 )lua");
   return *script;
 }
@@ -44,7 +44,7 @@ std::vector<DueEntry> ParseEntries(const redis::RedisReply& list) {
 
 }  // namespace
 
-DueIndex::DueIndex(redis::RedisPool& redis, std::string prefix)
+DueIndex::DueIndex(redis::RedisPool& redis, const std::string& prefix)
     : redis_(redis), due_key_(prefix + "due"), stream_key_(prefix + "queue") {}
 
 absl::Status DueIndex::Add(const std::vector<std::pair<std::string, absl::Time>>& reminders) {
@@ -61,12 +61,15 @@ absl::Status DueIndex::Add(const std::vector<std::pair<std::string, absl::Time>>
   return redis_.Command(argv).status();
 }
 
-absl::StatusOr<int> DueIndex::MoveDue(absl::Time now, int limit) {
+absl::StatusOr<std::vector<std::string>> DueIndex::MoveDue(absl::Time now, int limit) {
   std::string now_ms = Millis(now);
   std::string limit_text = absl::StrCat(limit);
   ASSIGN_OR_RETURN(redis::RedisReply reply,
                    redis_.EvalSha(MoveDueScript(), {due_key_, stream_key_}, {now_ms, limit_text}));
-  return static_cast<int>(reply.integer());
+  std::vector<std::string> moved;
+  moved.reserve(reply.elements().size());
+  for (const redis::RedisReply& id : reply.elements()) moved.push_back(id.str());
+  return moved;
 }
 
 absl::Status DueIndex::EnsureGroup() {

@@ -31,12 +31,12 @@ struct DueIndexDepth {
 class DueIndex {
  public:
   // `prefix` namespaces the keys, e.g. "tandem:reminders:".
-  DueIndex(redis::RedisPool& redis, std::string prefix);
+  DueIndex(redis::RedisPool& redis, const std::string& prefix);
 
   // Adds or moves reminders to their next due time (ZADD; one round trip for the whole batch).
   absl::Status Add(const std::vector<std::pair<std::string, absl::Time>>& reminders);
-  // Moves up to `limit` ids due at `now` into the stream; returns how many moved.
-  absl::StatusOr<int> MoveDue(absl::Time now, int limit);
+  // Moves up to `limit` ids due at `now` into the stream; returns the ids moved.
+  absl::StatusOr<std::vector<std::string>> MoveDue(absl::Time now, int limit);
   // New entries for `consumer`, waiting up to `block` for some (less than the pool's command timeout). A
   // consumer group lost with Redis (NOGROUP) is created again, and the read retried once.
   absl::StatusOr<std::vector<DueEntry>> Read(const std::string& consumer, int count, absl::Duration block);

@@ -1,8 +1,8 @@
 // The reminders service: the internal gRPC API and, in the same process unless --dispatch=false, the
-// dispatcher that sends due reminders. Flags only; every flag also reads TANDEM_<FLAG> from the environment.
+// dispatcher that sends due reminders. Flags only; every flag also reads TANDEM_<FLAG> from the environment;
+// the token, drain and log flags are common/service's.
 #include <unistd.h>
 
-#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,7 +15,6 @@
 #include "common/audit/audit_log.h"
 #include "common/audit/audit_migrations.h"
 #include "common/auth/jwt_verifier.h"
-#include "common/config/env_flags.h"
 #include "common/crypto/clinical_cipher.h"
 #include "common/crypto/crypto_migrations.h"
 #include "common/crypto/key_encryption_key.h"
@@ -25,6 +24,7 @@
 #include "common/grpc/server_host.h"
 #include "common/log/log.h"
 #include "common/redis/redis_url.h"
+#include "common/service/service_main.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 #include "services/reminders/dispatcher.h"
@@ -44,10 +44,6 @@ ABSL_FLAG(std::string, db_migrate_url, "",
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379", "Redis holding the due index");
 ABSL_FLAG(std::string, redis_prefix, "tandem:reminders:", "prefix of the Redis keys");
 ABSL_FLAG(std::string, kek_file, "", "key-encryption key (hex) sealing recipients and parameters");
-ABSL_FLAG(std::string, jwks_file, "", "JWKS of trusted token signers");
-ABSL_FLAG(std::string, hs256_secret_file, "", "local runs only: HS256 secret (refused with --jwks_file)");
-ABSL_FLAG(std::string, jwt_issuer, "", "required token issuer (empty: not checked)");
-ABSL_FLAG(std::string, jwt_audience, "tandem", "required token audience (empty: not checked)");
 ABSL_FLAG(std::string, webhook_url, "", "webhook channel: the provider's URL (empty: channel off)");
 ABSL_FLAG(std::string, webhook_secret_file, "", "webhook channel: HMAC secret shared with the provider");
 ABSL_FLAG(std::string, webhook_ca_file, "", "webhook channel: CA bundle for an https provider");
@@ -74,8 +70,6 @@ ABSL_FLAG(int, backoff_base_ms, 30000, "ceiling of the first retry's delay");
 ABSL_FLAG(int, backoff_cap_ms, 3600000, "longest retry delay");
 ABSL_FLAG(int, past_grace_s, 300, "a due time at most this far in the past is accepted and sent at once");
 ABSL_FLAG(int, worker_threads, 8, "threads for database work");
-ABSL_FLAG(int, drain_s, 10, "grace period for in-flight calls on SIGTERM");
-ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");
 
 namespace tandem::reminders {
 namespace {
@@ -112,9 +106,7 @@ absl::StatusOr<std::string> CurrentRole(db::Database& database) {
 int Run() {
   auto kek = crypto::LoadKeyEncryptionKeyFile(absl::GetFlag(FLAGS_kek_file));
   if (!kek.ok()) return Fail("bad_configuration", kek.status());
-  auto verifier =
-      auth::JwtVerifier::FromFiles(absl::GetFlag(FLAGS_jwks_file), absl::GetFlag(FLAGS_hs256_secret_file),
-                                   {absl::GetFlag(FLAGS_jwt_issuer), absl::GetFlag(FLAGS_jwt_audience)});
+  auto verifier = service::VerifierFromFlags();
   if (!verifier.ok()) return Fail("bad_configuration", verifier.status());
   auto policy = LoadPolicy();
   if (!policy.ok()) return Fail("bad_configuration", policy.status());
@@ -245,10 +237,9 @@ int Run() {
                                     {"admin_port", host.admin_port()},
                                     {"channels", static_cast<int>(channels.size())},
                                     {"dispatch", dispatcher != nullptr}});
-  int signal = WaitForTerminationSignal();
-  log::Info("signal", {{"signal", signal}});
+  absl::Duration drain = service::WaitForShutdown();
   if (dispatcher != nullptr) dispatcher->Stop();
-  host.Shutdown(absl::Seconds(absl::GetFlag(FLAGS_drain_s)));
+  host.Shutdown(drain);
   return 0;
 }
 
@@ -256,12 +247,6 @@ int Run() {
 }  // namespace tandem::reminders
 
 int main(int argc, char** argv) {
-  tandem::BlockTerminationSignals();
-  auto parsed = tandem::config::ParseFlagsWithEnvironment(argc, argv);
-  if (!parsed.ok()) {
-    std::cerr << parsed.status().message() << "\n";
-    return 2;
-  }
-  tandem::log::Init("reminders", absl::GetFlag(FLAGS_log_level));
+  if (!tandem::service::InitProcess(argc, argv, "reminders")) return 2;
   return tandem::reminders::Run();
 }

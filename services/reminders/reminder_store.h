@@ -62,6 +62,10 @@ class ReminderStore {
   virtual absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
                                                              const std::string& worker, absl::Time now,
                                                              absl::Duration lease) = 0;
+  // Marks reminders the due index just moved into its stream as queued, where they are still scheduled or
+  // failed (a worker may already have claimed one); returns how many changed. The state is for support and
+  // metrics: a claim accepts scheduled and queued alike.
+  virtual absl::StatusOr<int> MarkQueued(const std::vector<std::string>& reminder_ids) = 0;
   // Records the attempt's outcome, only if `worker` still holds the lease (ABORTED otherwise).
   virtual absl::Status Finish(const std::string& reminder_id, const std::string& worker,
                               const AttemptOutcome& outcome, absl::Time now) = 0;

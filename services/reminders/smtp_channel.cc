@@ -112,6 +112,8 @@ struct Upload {
 size_t ReadUpload(char* buffer, size_t size, size_t count, void* user) {
   auto* upload = static_cast<Upload*>(user);
   const size_t n = std::min(size * count, upload->data->size() - upload->offset);
+  // A slice of the message for libcurl, which takes a length: no terminator is wanted.
+  // NOLINTNEXTLINE(bugprone-not-null-terminated-result)
   std::memcpy(buffer, upload->data->data() + upload->offset, n);
   upload->offset += n;
   return n;
@@ -126,8 +128,9 @@ absl::StatusOr<std::string> BuildMailMessage(const SmtpChannelOptions& options,
   if (HasControlCharacters(message.sender_name)) {
     return absl::InvalidArgumentError("sender name holds control characters");
   }
-  if (HasControlCharacters(message.subject))
+  if (HasControlCharacters(message.subject)) {
     return absl::InvalidArgumentError("subject holds control characters");
+  }
   if (HasControlCharacters(message.body, "\t\r\n")) {
     return absl::InvalidArgumentError("body holds control characters other than tab and line breaks");
   }
@@ -214,7 +217,7 @@ absl::Status SmtpChannel::Send(const OutboundMessage& message) {
 
   const CURLcode code = curl_easy_perform(h);
   if (code == CURLE_OK) return absl::OkStatus();
-  long reply = 0;
+  long reply = 0;  // NOLINT(google-runtime-int): CURLINFO_RESPONSE_CODE writes a C long
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply);
   if (code != CURLE_USE_SSL_FAILED && code != CURLE_OPERATION_TIMEDOUT) {
     if (reply >= 500 && reply < 600) {

@@ -283,6 +283,26 @@ absl::StatusOr<std::optional<ReminderProto>> SqlReminderStore::Claim(const std::
   return result;
 }
 
+absl::StatusOr<int> SqlReminderStore::MarkQueued(const std::vector<std::string>& reminder_ids) {
+  if (reminder_ids.empty()) return 0;
+  std::string sql = "UPDATE reminders SET state = $1 WHERE state IN ($2, $3) AND reminder_id IN (";
+  std::vector<db::Value> params = {StateName(ReminderState::kQueued), StateName(ReminderState::kScheduled),
+                                   StateName(ReminderState::kFailed)};
+  params.reserve(params.size() + reminder_ids.size());
+  for (const std::string& id : reminder_ids) {
+    params.emplace_back(id);
+    absl::StrAppend(&sql, params.size() > 4 ? ", $" : "$", params.size());
+  }
+  sql += ")";
+  int changed = 0;
+  RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(db::ResultSet result, tx.Execute(sql, params));
+    changed = static_cast<int>(result.affected_rows());
+    return absl::OkStatus();
+  }));
+  return changed;
+}
+
 absl::Status SqlReminderStore::Finish(const std::string& reminder_id, const std::string& worker,
                                       const AttemptOutcome& outcome, absl::Time now) {
   return db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {

@@ -27,6 +27,7 @@ class SqlReminderStore final : public ReminderStore {
   absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
                                                      const std::string& worker, absl::Time now,
                                                      absl::Duration lease) override;
+  absl::StatusOr<int> MarkQueued(const std::vector<std::string>& reminder_ids) override;
   absl::Status Finish(const std::string& reminder_id, const std::string& worker,
                       const AttemptOutcome& outcome, absl::Time now) override;
   absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,

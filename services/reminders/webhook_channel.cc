@@ -14,7 +14,7 @@ constexpr size_t kMinSecretBytes = 16;
 
 size_t DiscardBody(char* /*data*/, size_t size, size_t count, void* /*user*/) { return size * count; }
 
-absl::Status StatusFromHttp(long code) {
+absl::Status StatusFromHttp(long code) {  // NOLINT(google-runtime-int): libcurl's type
   if (code >= 200 && code < 300) return absl::OkStatus();
   const std::string message = absl::StrCat("webhook receiver answered HTTP ", code);
   if (code == 408 || code == 429 || (code >= 500 && code < 600)) return absl::UnavailableError(message);
@@ -91,7 +91,7 @@ absl::Status WebhookChannel::Send(const OutboundMessage& message) {
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &DiscardBody);
 
   const CURLcode code = curl_easy_perform(h);
-  long http_code = 0;
+  long http_code = 0;  // NOLINT(google-runtime-int): CURLINFO_RESPONSE_CODE writes a C long
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_code);
   // Detach the request's buffers before the handle goes back to the pool.
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);

@@ -40,7 +40,8 @@ class DispatcherTest : public ::testing::Test {
     channels_.clear();
   }
 
-  Dispatcher& StartDispatcher(CountingReceiver& receiver, const std::string& worker = "w1") {
+  // `threads` = 0 runs only the housekeeping loop: due reminders are moved into the stream, none is sent.
+  Dispatcher& StartDispatcher(CountingReceiver& receiver, const std::string& worker = "w1", int threads = 2) {
     WebhookChannelOptions webhook;
     webhook.url = receiver.url();
     webhook.secret = "0123456789abcdef0123456789abcdef";
@@ -49,7 +50,7 @@ class DispatcherTest : public ::testing::Test {
     channels_.push_back(*WebhookChannel::Create(webhook));
     DispatcherOptions options;
     options.worker_id = worker;
-    options.threads = 2;
+    options.threads = threads;
     options.batch = 8;
     options.read_block = absl::Milliseconds(200);
     options.lease = absl::Seconds(1);
@@ -99,6 +100,18 @@ TEST_F(DispatcherTest, DeliversADueReminderOnceWithItsIdempotencyId) {
   ASSERT_TRUE(depth.ok());
   EXPECT_EQ(depth->waiting, 0);
   EXPECT_EQ(depth->queued, 0);  // acknowledged and deleted
+}
+
+TEST_F(DispatcherTest, ADueReminderMovedIntoTheStreamIsQueuedUntilAWorkerClaimsIt) {
+  CountingReceiver receiver;
+  StartDispatcher(receiver, "mover", /*threads=*/0);
+  ReminderProto due = Schedule("q-due", absl::Now());
+  ReminderProto later = Schedule("q-later", absl::Now() + absl::Hours(1), "appointment/a2");
+  ASSERT_TRUE(WaitFor([&] { return StateOf(due) == v1::REMINDER_STATE_QUEUED; }));
+  EXPECT_EQ(StateOf(later), v1::REMINDER_STATE_SCHEDULED);
+  StartDispatcher(receiver, "w1");
+  ASSERT_TRUE(WaitFor([&] { return StateOf(due) == v1::REMINDER_STATE_DELIVERED; }));
+  EXPECT_EQ(receiver.total(), 1);
 }
 
 TEST_F(DispatcherTest, ANotYetDueReminderWaits) {
@@ -163,8 +176,10 @@ TEST_F(DispatcherTest, ADeniedWordArrivingAtSendTimeIsDeadLetteredAndNotSent) {
 TEST_F(DispatcherTest, EveryDueReminderIsDeliveredAfterRedisIsKilledAndRestartsEmpty) {
   CountingReceiver receiver;
   std::vector<ReminderProto> due;
-  for (int i = 0; i < 20; ++i)
+  due.reserve(20);
+  for (int i = 0; i < 20; ++i) {
     due.push_back(Schedule("r" + std::to_string(i), absl::Now() + absl::Milliseconds(800)));
+  }
   StartDispatcher(receiver);
   ASSERT_TRUE(h_->redis_server().Kill9().ok());
   absl::SleepFor(absl::Milliseconds(1000));        // due while Redis is gone
@@ -183,9 +198,12 @@ TEST_F(DispatcherTest, EveryDueReminderIsDeliveredAfterRedisIsKilledAndRestartsE
 TEST_F(DispatcherTest, EntriesOfAConsumerThatDiedMidBatchAreReclaimedAndDelivered) {
   CountingReceiver receiver;
   std::vector<ReminderProto> due;
+  due.reserve(5);
   for (int i = 0; i < 5; ++i) due.push_back(Schedule("d" + std::to_string(i), absl::Now()));
   // A worker read the batch and claimed it, then died before sending or acknowledging anything.
-  ASSERT_TRUE(h_->index().MoveDue(absl::Now(), 100).ok());
+  auto moved = h_->index().MoveDue(absl::Now(), 100);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->size(), 5u);
   auto taken = h_->index().Read("dead-worker/0", 10, absl::Milliseconds(100));
   ASSERT_TRUE(taken.ok());
   ASSERT_EQ(taken->size(), 5u);
@@ -207,6 +225,7 @@ TEST_F(DispatcherTest, EntriesOfAConsumerThatDiedMidBatchAreReclaimedAndDelivere
 TEST_F(DispatcherTest, TwoDispatchersDeliverEachReminderExactlyOnce) {
   CountingReceiver receiver;
   std::vector<ReminderProto> due;
+  due.reserve(200);
   for (int i = 0; i < 200; ++i) due.push_back(Schedule("x" + std::to_string(i), absl::Now()));
   StartDispatcher(receiver, "w1");
   StartDispatcher(receiver, "w2");

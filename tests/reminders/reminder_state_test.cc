@@ -37,8 +37,9 @@ struct Pair {
 std::vector<Pair> AllPairs() {
   std::vector<Pair> pairs;
   for (const Row& row : kTable) {
-    for (size_t i = 0; i < kAllReminderStates.size(); ++i)
+    for (size_t i = 0; i < kAllReminderStates.size(); ++i) {
       pairs.push_back({row.from, kAllReminderStates[i], row.to[i]});
+    }
   }
   return pairs;
 }

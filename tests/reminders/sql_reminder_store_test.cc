@@ -138,6 +138,33 @@ TEST_P(SqlReminderStoreTest, ClaimIsExclusiveAndHonoursCancellationAndLeases) {
   EXPECT_EQ(store_->Get("c1", b->reminder_id())->state(), tandem::reminders::v1::REMINDER_STATE_CANCELLED);
 }
 
+TEST_P(SqlReminderStoreTest, MarkQueuedChangesOnlyRemindersStillWaiting) {
+  namespace v1 = tandem::reminders::v1;
+  auto waiting = store_->Schedule(Make("q1", "appointment/q1"));
+  auto claimed = store_->Schedule(Make("q2", "appointment/q2"));
+  auto cancelled = store_->Schedule(Make("q3", "appointment/q3"));
+  ASSERT_TRUE(waiting.ok() && claimed.ok() && cancelled.ok());
+  absl::Time now = clock_.Now();
+  ASSERT_TRUE(store_->Claim(claimed->reminder_id(), "w1", now, absl::Seconds(30))->has_value());
+  ASSERT_EQ(*store_->CancelByOwner("c1", "appointment/q3"), 1);
+
+  auto marked = store_->MarkQueued(
+      {waiting->reminder_id(), claimed->reminder_id(), cancelled->reminder_id(), "no-such-reminder"});
+  ASSERT_TRUE(marked.ok()) << marked.status();
+  EXPECT_EQ(*marked, 1);
+  EXPECT_EQ(store_->Get("c1", waiting->reminder_id())->state(), v1::REMINDER_STATE_QUEUED);
+  EXPECT_EQ(store_->Get("c1", claimed->reminder_id())->state(), v1::REMINDER_STATE_DELIVERING);
+  EXPECT_EQ(store_->Get("c1", cancelled->reminder_id())->state(), v1::REMINDER_STATE_CANCELLED);
+  EXPECT_EQ(*store_->MarkQueued({}), 0);
+
+  // A queued reminder is still re-indexed after Redis loses its stream, can be cancelled, and is claimable.
+  auto indexable = store_->Indexable(now, "", 100);
+  ASSERT_TRUE(indexable.ok());
+  ASSERT_EQ(indexable->size(), 1u);
+  EXPECT_EQ((*indexable)[0].first, waiting->reminder_id());
+  EXPECT_TRUE(store_->Claim(waiting->reminder_id(), "w1", now, absl::Seconds(30))->has_value());
+}
+
 TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
   NewReminder future = Make("f");
   *future.reminder.mutable_next_attempt_time() =

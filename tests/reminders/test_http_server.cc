@@ -26,8 +26,8 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 absl::StatusOr<std::unique_ptr<TestHttpServer>> TestHttpServer::Start(Handler handler,
-                                                                      std::string tls_cert_file,
-                                                                      std::string tls_key_file) {
+                                                                      const std::string& tls_cert_file,
+                                                                      const std::string& tls_key_file) {
   std::unique_ptr<TestHttpServer> server(new TestHttpServer(std::move(handler)));
   beast::error_code ec;
   if (!tls_cert_file.empty()) {
@@ -96,7 +96,7 @@ void TestHttpServer::AcceptLoop() {
   }
 }
 
-void TestHttpServer::ServeConnection(std::shared_ptr<tcp::socket> socket) {
+void TestHttpServer::ServeConnection(const std::shared_ptr<tcp::socket>& socket) {
   try {
     ServeConnectionOrThrow(*socket);
   } catch (const std::exception&) {

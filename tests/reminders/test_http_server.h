@@ -38,8 +38,8 @@ class TestHttpServer {
 
   // `tls_cert_file`/`tls_key_file` (PEM) switch the server to https.
   static absl::StatusOr<std::unique_ptr<TestHttpServer>> Start(Handler handler,
-                                                               std::string tls_cert_file = "",
-                                                               std::string tls_key_file = "");
+                                                               const std::string& tls_cert_file = "",
+                                                               const std::string& tls_key_file = "");
   ~TestHttpServer();
 
   int port() const { return port_; }
@@ -54,7 +54,7 @@ class TestHttpServer {
   void AcceptLoop();
   template <typename Stream>
   void Serve(Stream& stream);
-  void ServeConnection(std::shared_ptr<boost::asio::ip::tcp::socket> socket);
+  void ServeConnection(const std::shared_ptr<boost::asio::ip::tcp::socket>& socket);
   void ServeConnectionOrThrow(boost::asio::ip::tcp::socket& socket);
 
   Handler handler_;

@@ -194,6 +194,7 @@ TEST(WebhookChannelTest, ConcurrentSendsAllArrive) {
   auto server = Serve(200);
   auto channel = MakeChannel(server->Url());
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> failures{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
