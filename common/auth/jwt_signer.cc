@@ -17,8 +17,9 @@ struct JwtDeleter {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromPrivateKeyPem(absl::string_view pem, std::string kid,
-                                                                       std::string issuer, const Clock& clock) {
+absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromPrivateKeyPem(absl::string_view pem,
+                                                                        std::string kid, std::string issuer,
+                                                                        const Clock& clock) {
   ASSIGN_OR_RETURN(EvpPkeyPtr key, ParsePrivateKeyPem(pem));
   ASSIGN_OR_RETURN(KeyType type, KeyTypeOf(key.get()));
   if (kid.empty()) {
@@ -29,7 +30,8 @@ absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromPrivateKeyPem(absl::st
 }
 
 absl::StatusOr<std::unique_ptr<JwtSigner>> JwtSigner::FromHs256Secret(absl::string_view secret,
-                                                                      std::string issuer, const Clock& clock) {
+                                                                      std::string issuer,
+                                                                      const Clock& clock) {
   if (secret.size() < 32) return absl::InvalidArgumentError("HS256 secret must be at least 32 bytes");
   return std::unique_ptr<JwtSigner>(
       new JwtSigner("HS256", std::string(secret), "", std::move(issuer), clock));

@@ -29,9 +29,10 @@ class JwtSigner {
  public:
   // RS256 or ES256 depending on the key; `kid` is published with the public key in the JWKS.
   static absl::StatusOr<std::unique_ptr<JwtSigner>> FromPrivateKeyPem(absl::string_view pem, std::string kid,
-                                                                     std::string issuer,
-                                                                     const Clock& clock = Clock::Real());
-  static absl::StatusOr<std::unique_ptr<JwtSigner>> FromHs256Secret(absl::string_view secret, std::string issuer,
+                                                                      std::string issuer,
+                                                                      const Clock& clock = Clock::Real());
+  static absl::StatusOr<std::unique_ptr<JwtSigner>> FromHs256Secret(absl::string_view secret,
+                                                                    std::string issuer,
                                                                     const Clock& clock = Clock::Real());
 
   absl::StatusOr<std::string> Sign(const TokenClaims& claims) const;

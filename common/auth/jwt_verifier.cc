@@ -1,7 +1,5 @@
 #include "common/auth/jwt_verifier.h"
 
-#include <jwt.h>
-
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -9,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/jws_signature.h"
 #include "common/status/status_macros.h"
 
 namespace tandem::auth {
@@ -20,10 +19,6 @@ constexpr size_t kMinHs256SecretBytes = 32;
 absl::Status Unauthenticated(absl::string_view reason) {
   return absl::UnauthenticatedError(absl::StrCat("invalid token: ", reason));
 }
-
-struct JwtDeleter {
-  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
-};
 
 absl::StatusOr<nlohmann::json> DecodeJsonSegment(absl::string_view segment) {
   auto bytes = Base64UrlDecode(segment);
@@ -69,7 +64,8 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
 }
 
 absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_view jwks_json,
-                                                                   VerifierOptions options, const Clock& clock) {
+                                                                   VerifierOptions options,
+                                                                   const Clock& clock) {
   nlohmann::json jwks = nlohmann::json::parse(jwks_json, nullptr, /*allow_exceptions=*/false);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
     return absl::InvalidArgumentError("JWKS must be an object with a \"keys\" array");
@@ -84,9 +80,8 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_
     if (jwk.contains("alg") && jwk["alg"] != std::string(AlgorithmFor(type))) {
       return absl::InvalidArgumentError("JWK \"alg\" does not match its key type");
     }
-    ASSIGN_OR_RETURN(std::string pem, PublicKeyPem(key.get()));
     std::string kid = jwk["kid"].get<std::string>();
-    if (!verifier->keys_.emplace(kid, Key{type, std::move(pem)}).second) {
+    if (!verifier->keys_.emplace(kid, Key{type, std::move(key)}).second) {
       return absl::InvalidArgumentError(absl::StrCat("duplicate kid \"", kid, "\" in JWKS"));
     }
   }
@@ -124,6 +119,36 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromFiles(const std::s
 }
 
 absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto hit = cache_.find(token);
+    if (hit != cache_.end()) {
+      RETURN_IF_ERROR(CheckTimeWindow(hit->second));
+      return hit->second.principal;
+    }
+  }
+  ASSIGN_OR_RETURN(Verified verified, VerifyUncached(token));
+  absl::MutexLock lock(&cache_mu_);
+  if (cache_.size() >= kCacheCapacity) {
+    // Drop what has expired; if every entry is still live, start over rather than track recency per hit.
+    const absl::Time now = clock_.Now();
+    absl::erase_if(cache_, [&](const auto& entry) {
+      return now >= entry.second.principal.expires_at + options_.leeway;
+    });
+    if (cache_.size() >= kCacheCapacity) cache_.clear();
+  }
+  cache_.emplace(std::string(token), verified);
+  return std::move(verified.principal);
+}
+
+absl::Status JwtVerifier::CheckTimeWindow(const Verified& verified) const {
+  const absl::Time now = clock_.Now();
+  if (now >= verified.principal.expires_at + options_.leeway) return Unauthenticated("expired");
+  if (now + options_.leeway < verified.not_before) return Unauthenticated("not yet valid");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_view token) const {
   if (token.empty()) return Unauthenticated("missing");
   if (token.size() > kMaxTokenBytes) return Unauthenticated("too large");
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
@@ -135,29 +160,24 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
   std::string alg = header["alg"].get<std::string>();
 
   // Pick the key and the one algorithm it allows before any cryptography runs.
-  const std::string* key_bytes = nullptr;
-  std::string expected_alg;
+  const Key* key = nullptr;
+  absl::string_view expected_alg = "HS256";
   if (!keys_.empty()) {
     if (!header.contains("kid") || !header["kid"].is_string()) return Unauthenticated("missing kid");
     auto it = keys_.find(header["kid"].get<std::string>());
     if (it == keys_.end()) return Unauthenticated("unknown key");
-    key_bytes = &it->second.pem;
-    expected_alg = std::string(AlgorithmFor(it->second.type));
-  } else {
-    key_bytes = &hs256_secret_;
-    expected_alg = "HS256";
+    key = &it->second;
+    expected_alg = AlgorithmFor(key->type);
   }
   if (alg != expected_alg) return Unauthenticated("algorithm not allowed for this key");
 
-  jwt_t* raw = nullptr;
-  std::string token_copy(token);
-  int rc = jwt_decode(&raw, token_copy.c_str(), reinterpret_cast<const unsigned char*>(key_bytes->data()),
-                      static_cast<int>(key_bytes->size()));
-  std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
-  if (rc != 0 || jwt == nullptr) return Unauthenticated("bad signature");
-  if (jwt_str_alg(expected_alg.c_str()) != jwt_get_alg(jwt.get())) {
-    return Unauthenticated("algorithm not allowed for this key");
-  }
+  auto signature = Base64UrlDecode(parts[2]);
+  if (!signature.ok()) return Unauthenticated("malformed");
+  const absl::string_view signing_input = token.substr(0, parts[0].size() + 1 + parts[1].size());
+  const bool signed_by_key =
+      key != nullptr ? VerifyAsymmetricJws(key->type, key->public_key.get(), signing_input, *signature)
+                     : VerifyHs256Jws(hs256_secret_, signing_input, *signature);
+  if (!signed_by_key) return Unauthenticated("bad signature");
 
   ASSIGN_OR_RETURN(nlohmann::json claims, DecodeJsonSegment(parts[1]));
   absl::Time now = clock_.Now();
@@ -166,9 +186,10 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
   if (now >= expires_at + options_.leeway) return Unauthenticated("expired");
   if (issued_at > now + options_.leeway) return Unauthenticated("issued in the future");
   if (expires_at - issued_at > options_.max_lifetime) return Unauthenticated("lifetime too long");
+  Verified verified;
   if (claims.contains("nbf")) {
-    ASSIGN_OR_RETURN(absl::Time not_before, RequiredTime(claims, "nbf"));
-    if (now + options_.leeway < not_before) return Unauthenticated("not yet valid");
+    ASSIGN_OR_RETURN(verified.not_before, RequiredTime(claims, "nbf"));
+    if (now + options_.leeway < verified.not_before) return Unauthenticated("not yet valid");
   }
   if (!options_.issuer.empty()) {
     auto iss = claims.find("iss");
@@ -183,10 +204,11 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
     }
   }
 
-  Principal principal;
+  Principal& principal = verified.principal;
   ASSIGN_OR_RETURN(principal.subject, RequiredString(claims, "sub"));
   principal.expires_at = expires_at;
-  if (claims.contains("jti") && claims["jti"].is_string()) principal.token_id = claims["jti"].get<std::string>();
+  if (claims.contains("jti") && claims["jti"].is_string())
+    principal.token_id = claims["jti"].get<std::string>();
   auto roles = claims.find("roles");
   if (roles == claims.end() || !roles->is_array() || roles->empty()) return Unauthenticated("missing roles");
   for (const auto& role : *roles) {
@@ -196,7 +218,7 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
   auto clinic = claims.find("clinic_id");
   if (clinic != claims.end() && clinic->is_string()) principal.clinic_id = clinic->get<std::string>();
   if (principal.clinic_id.empty() && !principal.IsService()) return Unauthenticated("missing clinic_id");
-  return principal;
+  return verified;
 }
 
 }  // namespace tandem::auth

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/keys.h"
 #include "common/auth/principal.h"
@@ -25,10 +26,11 @@ struct VerifierOptions {
 
 // Verifies bearer tokens and turns them into a Principal.
 //
-// libjwt 1.10 checks signatures but has no JWKS support and no claim checks, and it would accept an HS256 token
-// whose HMAC key is an RSA public key. So this class selects the key by `kid` itself, requires the token's `alg` to
-// be the one algorithm bound to that key's type, and checks exp, nbf, iat, iss, aud and the maximum lifetime in
-// code. Every failure is UNAUTHENTICATED with a short reason that never quotes the token.
+// libjwt 1.10 has no JWKS support and no claim checks, would accept an HS256 token whose HMAC key is an RSA
+// public key, and re-parses a PEM key on every verification. So this class turns each JWK into an OpenSSL key
+// once, selects it by `kid`, requires the token's `alg` to be the one algorithm bound to that key's type,
+// checks the signature with OpenSSL (jws_signature.h), and checks exp, nbf, iat, iss, aud and the maximum
+// lifetime in code. Every failure is UNAUTHENTICATED with a short reason that never quotes the token.
 class JwtVerifier {
  public:
   // Production: keys from a JWKS document (RSA >= 2048 bits or EC P-256).
@@ -45,12 +47,24 @@ class JwtVerifier {
                                                                 VerifierOptions options,
                                                                 const Clock& clock = Clock::Real());
 
+  // Thread-safe. A token verified once is remembered (up to kCacheCapacity tokens) with what it proved, so
+  // the signature, which costs more than the rest of a gateway request, is checked once per token rather than
+  // once per request; every later use still re-checks the token's time window against the clock.
   absl::StatusOr<Principal> Verify(absl::string_view token) const;
 
+  static constexpr size_t kCacheCapacity = 10000;
+
  private:
+  struct Verified {
+    Principal principal;
+    absl::Time not_before = absl::InfinitePast();
+  };
+  absl::StatusOr<Verified> VerifyUncached(absl::string_view token) const;
+  absl::Status CheckTimeWindow(const Verified& verified) const;
+
   struct Key {
     KeyType type;
-    std::string pem;  // what libjwt verifies with
+    EvpPkeyPtr public_key;  // parsed once; read-only, so shared by every thread that verifies
   };
   JwtVerifier(VerifierOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
 
@@ -58,6 +72,9 @@ class JwtVerifier {
   const Clock& clock_;
   absl::flat_hash_map<std::string, Key> keys_;  // by kid
   std::string hs256_secret_;                    // only when keys_ is empty
+  mutable absl::Mutex cache_mu_;
+  // Keyed by the whole token: only the exact bytes that were verified hit.
+  mutable absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // Reads a whole small file (keys, secrets); the error names the path but never the content.

@@ -95,8 +95,9 @@ absl::StatusOr<std::string> Base64UrlDecode(absl::string_view text) {
 }
 
 absl::StatusOr<EvpPkeyPtr> GenerateKey(KeyType type) {
-  EVP_PKEY* raw = type == KeyType::kRsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
-                                        : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  EVP_PKEY* raw = type == KeyType::kRsa
+                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
+                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
   if (raw == nullptr) return absl::InternalError("key generation failed");
   return EvpPkeyPtr(raw);
 }
@@ -106,7 +107,8 @@ absl::StatusOr<EvpPkeyPtr> ParsePrivateKeyPem(absl::string_view pem) {
   EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
   if (raw == nullptr) return absl::InvalidArgumentError("not a PEM private key");
   EvpPkeyPtr key(raw);
-  if (!KeyTypeOf(key.get()).ok()) return absl::InvalidArgumentError("only RSA and EC P-256 keys are supported");
+  if (!KeyTypeOf(key.get()).ok())
+    return absl::InvalidArgumentError("only RSA and EC P-256 keys are supported");
   return key;
 }
 
@@ -126,13 +128,15 @@ absl::StatusOr<std::string> PublicKeyPem(EVP_PKEY* key) {
 
 absl::StatusOr<KeyType> KeyTypeOf(EVP_PKEY* key) {
   if (EVP_PKEY_is_a(key, "RSA")) {
-    if (EVP_PKEY_get_bits(key) < 2048) return absl::InvalidArgumentError("RSA keys must have 2048 bits or more");
+    if (EVP_PKEY_get_bits(key) < 2048)
+      return absl::InvalidArgumentError("RSA keys must have 2048 bits or more");
     return KeyType::kRsa;
   }
   if (EVP_PKEY_is_a(key, "EC")) {
     std::array<char, 32> group{};
     size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &len) > 0 &&
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &len) >
+            0 &&
         absl::string_view(group.data(), len) == "prime256v1") {
       return KeyType::kEcP256;
     }
@@ -203,7 +207,8 @@ absl::StatusOr<EvpPkeyPtr> PublicKeyFromJwk(const nlohmann::json& jwk) {
     }
     auto key = KeyFromParams("RSA", bld.get());
     if (!key.ok()) return key.status();
-    if (!KeyTypeOf(key->get()).ok()) return absl::InvalidArgumentError("RSA keys must have 2048 bits or more");
+    if (!KeyTypeOf(key->get()).ok())
+      return absl::InvalidArgumentError("RSA keys must have 2048 bits or more");
     return key;
   }
   if (kty == "EC") {
@@ -219,7 +224,8 @@ absl::StatusOr<EvpPkeyPtr> PublicKeyFromJwk(const nlohmann::json& jwk) {
     }
     std::string point = absl::StrCat("\x04", *x, *y);
     if (OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1) {
+        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) !=
+            1) {
       return absl::InternalError("cannot build EC key");
     }
     return KeyFromParams("EC", bld.get());

@@ -18,11 +18,12 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
 enum class KeyType { kRsa, kEcP256 };
 
-// The only JWS algorithm accepted for a key of each type. Binding the algorithm to the key (not to the token's
-// header) is what stops algorithm-confusion attacks such as HS256 signed with an RSA public key.
+// The only JWS algorithm accepted for a key of each type. Binding the algorithm to the key (not to the
+// token's header) is what stops algorithm-confusion attacks such as HS256 signed with an RSA public key.
 absl::string_view AlgorithmFor(KeyType type);
 
-// Asymmetric signing keys in the forms Tandem stores and publishes: PEM for OpenSSL and libjwt, JWK for the JWKS.
+// Asymmetric signing keys in the forms Tandem stores and publishes: PEM for OpenSSL and libjwt, JWK for the
+// JWKS.
 absl::StatusOr<EvpPkeyPtr> GenerateKey(KeyType type);
 absl::StatusOr<EvpPkeyPtr> ParsePrivateKeyPem(absl::string_view pem);
 absl::StatusOr<std::string> PrivateKeyPem(EVP_PKEY* key);

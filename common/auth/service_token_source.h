@@ -12,8 +12,8 @@
 
 namespace tandem::auth {
 
-// The calling service's own identity for outbound calls: a short-lived `service` token signed with the service's
-// key, reused until shortly before it expires so that signing stays off the per-request path.
+// The calling service's own identity for outbound calls: a short-lived `service` token signed with the
+// service's key, reused until shortly before it expires so that signing stays off the per-request path.
 class ServiceTokenSource {
  public:
   ServiceTokenSource(std::unique_ptr<JwtSigner> signer, std::string service_name, std::string audience,

@@ -1,4 +1,5 @@
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -9,6 +10,8 @@
 #include "common/time/clock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "openssl/bn.h"
+#include "openssl/ecdsa.h"
 #include "openssl/hmac.h"
 
 namespace tandem::auth {
@@ -80,9 +83,8 @@ class JwtTest : public testing::Test {
 
   nlohmann::json ValidPayload() {
     int64_t now = absl::ToUnixSeconds(clock_.Now());
-    return {{"sub", "u1"},   {"clinic_id", "c1"},  {"roles", {"clinician"}},
-            {"iat", now},    {"exp", now + 300},   {"iss", kIssuer},
-            {"aud", kAudience}};
+    return {{"sub", "u1"},      {"clinic_id", "c1"}, {"roles", {"clinician"}}, {"iat", now},
+            {"exp", now + 300}, {"iss", kIssuer},    {"aud", kAudience}};
   }
 
   static SigningKey* rsa_;
@@ -113,6 +115,42 @@ TEST_F(JwtTest, RejectsExpiredToken) {
   auto result = Verifier()->Verify(token);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_NE(result.status().message().find("expired"), std::string::npos);
+}
+
+TEST_F(JwtTest, ARememberedTokenStillExpiresAndOnlyItsExactBytesHit) {
+  auto verifier = Verifier();
+  std::string token = Mint(*ec_, Clinician());
+  ASSERT_TRUE(verifier->Verify(token).ok());
+  ASSERT_TRUE(verifier->Verify(token).ok());  // from the cache
+  // A different signature on the same header and payload is checked, not looked up.
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  std::string signature = *Base64UrlDecode(parts[2]);
+  signature[0] ^= 0x01;
+  EXPECT_FALSE(verifier->Verify(absl::StrCat(parts[0], ".", parts[1], ".", Base64UrlEncode(signature))).ok());
+  clock_.Advance(absl::Minutes(6));  // past exp + leeway
+  auto expired = verifier->Verify(token);
+  EXPECT_EQ(expired.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_NE(expired.status().message().find("expired"), std::string::npos);
+}
+
+TEST_F(JwtTest, TheCacheStaysCorrectPastItsCapacity) {
+  std::string secret(40, 'k');
+  auto signer = JwtSigner::FromHs256Secret(secret, kIssuer, clock_);
+  auto verifier = JwtVerifier::FromHs256Secret(secret, {kIssuer, kAudience}, clock_);
+  ASSERT_TRUE(signer.ok() && verifier.ok());
+  std::vector<std::string> tokens;
+  tokens.reserve(JwtVerifier::kCacheCapacity + 10);
+  for (size_t i = 0; i < JwtVerifier::kCacheCapacity + 10; ++i) {
+    TokenClaims claims = Clinician();
+    claims.subject = absl::StrCat("u", i);
+    tokens.push_back(*(*signer)->Sign(claims));
+    ASSERT_TRUE((*verifier)->Verify(tokens.back()).ok());
+  }
+  for (size_t i : {size_t{0}, JwtVerifier::kCacheCapacity / 2, tokens.size() - 1}) {
+    auto principal = (*verifier)->Verify(tokens[i]);
+    ASSERT_TRUE(principal.ok());
+    EXPECT_EQ(principal->subject, absl::StrCat("u", i));
+  }
 }
 
 TEST_F(JwtTest, RejectsTooLongLivedToken) {
@@ -170,6 +208,42 @@ TEST_F(JwtTest, RejectsTamperedPayload) {
   payload["clinic_id"] = "c2";  // try to cross into another clinic
   std::string tampered = absl::StrCat(parts[0], ".", Base64UrlEncode(payload.dump()), ".", parts[2]);
   EXPECT_EQ(Verifier()->Verify(tampered).status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+// The signature check is OpenSSL on keys parsed once (libjwt only signs here), so each malformed shape of
+// signature gets its own case: flipped bits, truncation, the DER form of ECDSA, another token's signature.
+TEST_F(JwtTest, RejectsSignaturesOfTheWrongShapeOrContent) {
+  auto verifier = Verifier();
+  for (const SigningKey* key : {rsa_, ec_}) {
+    std::string token = Mint(*key, Clinician());
+    std::vector<std::string> parts = absl::StrSplit(token, '.');
+    std::string signature = *Base64UrlDecode(parts[2]);
+    auto with_signature = [&](const std::string& bytes) {
+      return absl::StrCat(parts[0], ".", parts[1], ".", Base64UrlEncode(bytes));
+    };
+    ASSERT_TRUE(verifier->Verify(with_signature(signature)).ok());
+    std::string flipped = signature;
+    flipped[flipped.size() / 2] ^= 0x01;
+    EXPECT_EQ(verifier->Verify(with_signature(flipped)).status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_FALSE(verifier->Verify(with_signature(signature.substr(0, signature.size() - 1))).ok());
+    EXPECT_FALSE(verifier->Verify(with_signature(signature + "x")).ok());
+    EXPECT_FALSE(verifier->Verify(with_signature("")).ok());
+    EXPECT_FALSE(verifier->Verify(absl::StrCat(parts[0], ".", parts[1], ".", parts[2], "=")).ok());
+    std::vector<std::string> other = absl::StrSplit(Mint(*key, Clinician()), '.');
+    EXPECT_FALSE(verifier->Verify(absl::StrCat(parts[0], ".", parts[1], ".", other[2])).ok());
+  }
+  // ES256 in JWS is R || S (64 bytes); the same pair DER-encoded, as OpenSSL would write it, is refused.
+  std::vector<std::string> parts = absl::StrSplit(Mint(*ec_, Clinician()), '.');
+  std::string jose = *Base64UrlDecode(parts[2]);
+  ASSERT_EQ(jose.size(), 64u);
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  ECDSA_SIG_set0(sig, BN_bin2bn(reinterpret_cast<const unsigned char*>(jose.data()), 32, nullptr),
+                 BN_bin2bn(reinterpret_cast<const unsigned char*>(jose.data()) + 32, 32, nullptr));
+  std::string der(static_cast<size_t>(i2d_ECDSA_SIG(sig, nullptr)), '\0');
+  auto* out = reinterpret_cast<unsigned char*>(der.data());
+  i2d_ECDSA_SIG(sig, &out);
+  ECDSA_SIG_free(sig);
+  EXPECT_FALSE(verifier->Verify(absl::StrCat(parts[0], ".", parts[1], ".", Base64UrlEncode(der))).ok());
 }
 
 TEST_F(JwtTest, RejectsHs256SignedWithRsaPublicKey) {
