@@ -53,8 +53,9 @@ bool VerifyAsymmetricJws(KeyType type, EVP_PKEY* key, absl::string_view signing_
     checked = der;
   }
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1)
+  if (ctx == nullptr || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1) {
     return false;
+  }
   return EVP_DigestVerify(ctx.get(), Bytes(checked), checked.size(), Bytes(signing_input),
                           signing_input.size()) == 1;
 }

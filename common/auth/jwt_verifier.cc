@@ -207,8 +207,9 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   Principal& principal = verified.principal;
   ASSIGN_OR_RETURN(principal.subject, RequiredString(claims, "sub"));
   principal.expires_at = expires_at;
-  if (claims.contains("jti") && claims["jti"].is_string())
+  if (claims.contains("jti") && claims["jti"].is_string()) {
     principal.token_id = claims["jti"].get<std::string>();
+  }
   auto roles = claims.find("roles");
   if (roles == claims.end() || !roles->is_array() || roles->empty()) return Unauthenticated("missing roles");
   for (const auto& role : *roles) {
