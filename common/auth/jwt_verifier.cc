@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/auth/jws_signature.h"
 #include "common/status/status_macros.h"
+#include "openssl/sha.h"
 
 namespace tandem::auth {
 namespace {
@@ -119,9 +120,13 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromFiles(const std::s
 }
 
 absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
+  // The cache holds a digest, never the bearer token itself.
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
+  const std::string cache_key(reinterpret_cast<const char*>(digest), sizeof(digest));
   {
     absl::MutexLock lock(&cache_mu_);
-    auto hit = cache_.find(token);
+    auto hit = cache_.find(cache_key);
     if (hit != cache_.end()) {
       RETURN_IF_ERROR(CheckTimeWindow(hit->second));
       return hit->second.principal;
@@ -137,7 +142,7 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
     });
     if (cache_.size() >= kCacheCapacity) cache_.clear();
   }
-  cache_.emplace(std::string(token), verified);
+  cache_.emplace(cache_key, verified);
   return std::move(verified.principal);
 }
 

@@ -73,7 +73,7 @@ class JwtVerifier {
   absl::flat_hash_map<std::string, Key> keys_;  // by kid
   std::string hs256_secret_;                    // only when keys_ is empty
   mutable absl::Mutex cache_mu_;
-  // Keyed by the whole token: only the exact bytes that were verified hit.
+  // Keyed by the SHA-256 of the whole token: only the exact bytes that were verified hit.
   mutable absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
