@@ -13,11 +13,14 @@ int64_t CallTally::errors() const {
 }
 
 void CallRecorder::Record(BenchClock::time_point intended_start, BenchClock::time_point completed,
-                          grpc::StatusCode code) {
+                          grpc::StatusCode code, absl::string_view message) {
   const int index = (code >= 0 && code < CallTally::kCodeCount) ? code : grpc::StatusCode::UNKNOWN;
   const auto latency = std::max(BenchClock::duration::zero(), completed - intended_start);
   const auto latency_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count();
   absl::MutexLock lock(&mu_);
+  if (index != grpc::StatusCode::OK && tally_.first_message[index].empty() && !message.empty()) {
+    tally_.first_message[index] = std::string(message.substr(0, CallTally::kMaxMessageBytes));
+  }
   if (intended_start < measure_from_) {
     ++tally_.warmup_calls;
     return;

@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/latency_histogram.h"
 #include "grpcpp/support/status_code_enum.h"
@@ -22,6 +24,10 @@ struct CallTally {
 
   LatencyHistogram latency_ns;
   std::array<int64_t, kCodeCount> by_code{};
+  // The message of the first call that ended with each non-OK code (warmup included), cut to
+  // kMaxMessageBytes, so a report says why calls failed and not only how many.
+  static constexpr size_t kMaxMessageBytes = 200;
+  std::array<std::string, kCodeCount> first_message;
   // Calls sent before the measurement window opened; not in the figures above.
   int64_t warmup_calls = 0;
   std::optional<BenchClock::time_point> last_completion;
@@ -36,7 +42,8 @@ class CallRecorder {
  public:
   explicit CallRecorder(BenchClock::time_point measure_from) : measure_from_(measure_from) {}
 
-  void Record(BenchClock::time_point intended_start, BenchClock::time_point completed, grpc::StatusCode code);
+  void Record(BenchClock::time_point intended_start, BenchClock::time_point completed, grpc::StatusCode code,
+              absl::string_view message = {});
   CallTally Snapshot() const;
 
  private:

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace tandem::bench {
 namespace {
@@ -15,6 +16,8 @@ constexpr int kMaxInFlightPerChannel = 4096;
 constexpr double kMaxRate = 200000;
 constexpr int kMaxPayloadBytes = 1 << 20;
 constexpr int kMaxOutstanding = 100000;
+constexpr size_t kMaxTemplates = 1024;
+constexpr size_t kMaxTemplateBytes = 1 << 20;
 
 bool IsLoopbackHost(absl::string_view host) {
   if (host == "localhost" || host == "[::1]") return true;
@@ -40,6 +43,16 @@ absl::StatusOr<LoadMode> ParseLoadMode(absl::string_view name) {
   if (name == "closed") return LoadMode::kClosed;
   if (name == "open") return LoadMode::kOpen;
   return absl::InvalidArgumentError(absl::StrCat("--mode must be closed or open, not '", name, "'"));
+}
+
+std::vector<std::string> EffectiveRequestTemplates(const LoadOptions& options) {
+  if (!options.request_templates.empty()) return options.request_templates;
+  if (absl::StripPrefix(options.method, "/") == kEchoMethod) {
+    // 'x' needs no JSON escaping.
+    return {absl::StrCat(R"({"message":")", std::string(static_cast<size_t>(options.payload_bytes), 'x'),
+                         R"("})")};
+  }
+  return {};
 }
 
 bool IsLoopbackTarget(absl::string_view target) {
@@ -72,6 +85,16 @@ absl::Status ValidateLoadOptions(const LoadOptions& o) {
   }
   if (o.payload_bytes < 0 || o.payload_bytes > kMaxPayloadBytes) {
     return absl::InvalidArgumentError(absl::StrCat("--payload_bytes must be in 0..", kMaxPayloadBytes));
+  }
+  if (o.method.empty()) return absl::InvalidArgumentError("--method must not be empty");
+  if (o.request_templates.size() > kMaxTemplates) {
+    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxTemplates, " --request templates"));
+  }
+  for (const std::string& t : o.request_templates) {
+    if (t.size() > kMaxTemplateBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a --request template is over ", kMaxTemplateBytes, " bytes"));
+    }
   }
   if (o.requests < 0) return absl::InvalidArgumentError("--requests must not be negative");
   if (o.rpc_timeout <= absl::ZeroDuration() || o.rpc_timeout > absl::Minutes(1)) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -10,6 +11,9 @@
 #include "absl/time/time.h"
 
 namespace tandem::bench {
+
+// The method driven when --method is not given: the bare echo server's, the baseline of every comparison.
+inline constexpr char kEchoMethod[] = "tandem.testing.v1.EchoService/Echo";
 
 enum class LoadMode {
   // A fixed number of calls is kept outstanding: each completion sends the next call. Measures capacity.
@@ -37,6 +41,12 @@ struct LoadOptions {
   absl::Duration duration = absl::Seconds(10);
   // Calls sent before warmup ends are not counted.
   absl::Duration warmup = absl::Seconds(1);
+  // "package.Service/Method" of a unary RPC whose proto is linked into the load generator.
+  std::string method = kEchoMethod;
+  // JSON requests (proto3 JSON mapping) of the method's request type, sent round-robin; see RequestSource
+  // for {{seq}} and {{run}}. Empty: see EffectiveRequestTemplates.
+  std::vector<std::string> request_templates;
+  // Without request templates, the echo method sends a message of this many bytes.
   int payload_bytes = 16;
   // Total calls to send, warmup included; 0 sends until the time is up.
   int64_t requests = 0;
@@ -48,6 +58,10 @@ struct LoadOptions {
 
 // OK when every field is within its bounds; otherwise INVALID_ARGUMENT naming the first bad field.
 absl::Status ValidateLoadOptions(const LoadOptions& options);
+
+// The templates a run sends: request_templates when given; otherwise, for the echo method, one message of
+// payload_bytes 'x' characters, and for any other method none (its empty request).
+std::vector<std::string> EffectiveRequestTemplates(const LoadOptions& options);
 
 // True for host:port where host is localhost, an IPv4 address in 127.0.0.0/8 or [::1], and port is 1..65535.
 bool IsLoopbackTarget(absl::string_view target);

@@ -1,5 +1,8 @@
 #include "bench/load_options.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace tandem::bench {
@@ -57,6 +60,9 @@ TEST(LoadOptionsTest, EveryBoundIsChecked) {
       {"negative requests", [](LoadOptions& o) { o.requests = -1; }},
       {"no timeout", [](LoadOptions& o) { o.rpc_timeout = absl::ZeroDuration(); }},
       {"no outstanding", [](LoadOptions& o) { o.max_outstanding = 0; }},
+      {"no method", [](LoadOptions& o) { o.method.clear(); }},
+      {"too many templates", [](LoadOptions& o) { o.request_templates.assign(1025, "{}"); }},
+      {"huge template", [](LoadOptions& o) { o.request_templates = {std::string((1 << 20) + 1, ' ')}; }},
   };
   for (const Case& c : cases) {
     LoadOptions o = Valid();
@@ -68,6 +74,16 @@ TEST(LoadOptionsTest, EveryBoundIsChecked) {
   open.rate = 5000;
   open.in_flight = 0;  // not used by the open loop
   EXPECT_TRUE(ValidateLoadOptions(open).ok());
+}
+
+TEST(LoadOptionsTest, TheEchoMethodDefaultsToAPayloadOtherMethodsToTheEmptyRequest) {
+  LoadOptions o = Valid();
+  o.payload_bytes = 3;
+  EXPECT_EQ(EffectiveRequestTemplates(o), std::vector<std::string>{R"({"message":"xxx"})"});
+  o.method = "tandem.reminders.v1.ReminderService/ListReminders";
+  EXPECT_TRUE(EffectiveRequestTemplates(o).empty());
+  o.request_templates = {R"({"clinicId":"c1"})"};
+  EXPECT_EQ(EffectiveRequestTemplates(o), o.request_templates);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "bench/load_report.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -41,7 +42,9 @@ LoadReport BuildReport(const LoadOptions& options, const RunOutcome& outcome) {
   r.errors = t.errors();
   for (int code = 1; code < CallTally::kCodeCount; ++code) {
     if (t.by_code[code] > 0) r.errors_by_code[CodeName(code)] = t.by_code[code];
+    if (!t.first_message[code].empty()) r.first_error_message[CodeName(code)] = t.first_message[code];
   }
+  r.request_bytes = outcome.request_bytes;
   r.qps = r.measured_seconds > 0 ? static_cast<double>(r.ok) / r.measured_seconds : 0;
   r.p50_us = Micros(t.latency_ns.Percentile(0.50));
   r.p90_us = Micros(t.latency_ns.Percentile(0.90));
@@ -61,8 +64,12 @@ LoadReport BuildReport(const LoadOptions& options, const RunOutcome& outcome) {
 std::string FormatTable(const LoadReport& r) {
   std::string out;
   absl::StrAppendFormat(&out, "target      %s\n", r.options.target);
-  absl::StrAppendFormat(&out, "load        %s, %d-byte payload\n", Describe(r.options),
-                        r.options.payload_bytes);
+  absl::StrAppendFormat(&out, "load        %s\n", Describe(r.options));
+  absl::StrAppendFormat(&out, "method      %s, %d-byte request", r.options.method, r.request_bytes);
+  if (r.options.request_templates.size() > 1) {
+    absl::StrAppendFormat(&out, " (first of %d templates)", r.options.request_templates.size());
+  }
+  out += "\n";
   absl::StrAppendFormat(&out, "window      %.2f s measured after %s warmup (%d warmup calls)\n",
                         r.measured_seconds, absl::FormatDuration(r.options.warmup), r.warmup_calls);
   absl::StrAppendFormat(&out, "calls       %d ok, %d failed\n", r.ok, r.errors);
@@ -74,10 +81,14 @@ std::string FormatTable(const LoadReport& r) {
   for (const auto& [code, count] : r.errors_by_code) {
     absl::StrAppendFormat(&out, "error       %-20s %d\n", code, count);
   }
+  for (const auto& [code, message] : r.first_error_message) {
+    absl::StrAppendFormat(&out, "first       %-20s %s\n", code, message);
+  }
   if (r.max_send_lag_us) absl::StrAppendFormat(&out, "send lag    max %.1f us\n", *r.max_send_lag_us);
   if (r.unsent > 0) absl::StrAppendFormat(&out, "unsent      %d (max_outstanding reached)\n", r.unsent);
-  if (r.unfinished > 0)
+  if (r.unfinished > 0) {
     absl::StrAppendFormat(&out, "unfinished  %d (no answer before the drain timeout)\n", r.unfinished);
+  }
   return out;
 }
 
@@ -91,12 +102,15 @@ std::string FormatJson(const LoadReport& r) {
   } else {
     j["rate"] = r.options.rate;
   }
-  j["payload_bytes"] = r.options.payload_bytes;
+  j["method"] = r.options.method;
+  j["request_bytes"] = r.request_bytes;
+  j["request_templates"] = std::max<size_t>(1, r.options.request_templates.size());
   j["warmup_seconds"] = absl::ToDoubleSeconds(r.options.warmup);
   j["measured_seconds"] = r.measured_seconds;
   j["ok"] = r.ok;
   j["errors"] = r.errors;
   j["errors_by_code"] = r.errors_by_code;
+  j["first_error_message"] = r.first_error_message;
   j["qps"] = r.qps;
   j["latency_us"] = {{"p50", r.p50_us},   {"p90", r.p90_us}, {"p99", r.p99_us},
                      {"p999", r.p999_us}, {"max", r.max_us}, {"mean", r.mean_us}};
@@ -104,7 +118,8 @@ std::string FormatJson(const LoadReport& r) {
   j["unfinished"] = r.unfinished;
   j["unsent"] = r.unsent;
   if (r.max_send_lag_us) j["max_send_lag_us"] = *r.max_send_lag_us;
-  return j.dump();
+  // A server's error message need not be UTF-8; replace bad bytes rather than fail.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tandem::bench

@@ -19,6 +19,10 @@ struct LoadReport {
   int64_t errors = 0;
   // Status code name ("DEADLINE_EXCEEDED") to count; only codes that occurred.
   std::map<std::string, int64_t> errors_by_code;
+  // Status code name to the message of the first call that failed with it (warmup included).
+  std::map<std::string, std::string> first_error_message;
+  // The serialized size of the first request template.
+  int64_t request_bytes = 0;
   // Successful calls per second over the measurement window.
   double qps = 0;
   // Latency of every measured call, errors included, in microseconds.

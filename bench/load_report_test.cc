@@ -1,6 +1,7 @@
 #include "bench/load_report.h"
 
 #include <chrono>
+#include <string>
 
 #include "bench/call_recorder.h"
 #include "gtest/gtest.h"
@@ -41,13 +42,15 @@ RunOutcome TwoSecondsOfCalls() {
   for (int i = 0; i < 1000; ++i) {
     const auto start = t0 + milliseconds(2 * i);
     recorder.Record(start, start + milliseconds(1),
-                    i % 100 == 0 ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::OK);
+                    i % 100 == 0 ? grpc::StatusCode::UNAVAILABLE : grpc::StatusCode::OK,
+                    i % 100 == 0 ? "connection refused" : "");
   }
   RunOutcome outcome;
   outcome.tally = recorder.Snapshot();
   outcome.measure_from = t0;
   outcome.measure_until = t0 + seconds(2);
   outcome.max_send_lag = milliseconds(3);
+  outcome.request_bytes = 18;
   return outcome;
 }
 
@@ -82,6 +85,23 @@ TEST(LoadReportTest, JsonCarriesEveryFigure) {
     EXPECT_TRUE(j["latency_us"].contains(key)) << key;
   }
   EXPECT_EQ(j["max_send_lag_us"], 3000.0);
+  EXPECT_EQ(j["method"], "tandem.testing.v1.EchoService/Echo");
+  EXPECT_EQ(j["request_bytes"], 18);
+  EXPECT_EQ(j["request_templates"], 1);
+  EXPECT_EQ(j["first_error_message"]["UNAVAILABLE"], "connection refused");
+}
+
+TEST(CallRecorderTest, KeepsTheFirstMessageOfEachErrorCode) {
+  const BenchClock::time_point t0{};
+  CallRecorder recorder(t0 + seconds(1));
+  recorder.Record(t0, t0, grpc::StatusCode::UNAUTHENTICATED, "no token");  // warmup, still kept
+  recorder.Record(t0 + seconds(1), t0 + seconds(1), grpc::StatusCode::UNAUTHENTICATED, "expired");
+  recorder.Record(t0 + seconds(1), t0 + seconds(1), grpc::StatusCode::OK, "ignored");
+  recorder.Record(t0 + seconds(1), t0 + seconds(1), grpc::StatusCode::INTERNAL, std::string(500, 'e'));
+  const CallTally t = recorder.Snapshot();
+  EXPECT_EQ(t.first_message[grpc::StatusCode::UNAUTHENTICATED], "no token");
+  EXPECT_TRUE(t.first_message[grpc::StatusCode::OK].empty());
+  EXPECT_EQ(t.first_message[grpc::StatusCode::INTERNAL].size(), CallTally::kMaxMessageBytes);
 }
 
 TEST(LoadReportTest, TableNamesTheLoadAndTheErrors) {
@@ -93,6 +113,8 @@ TEST(LoadReportTest, TableNamesTheLoadAndTheErrors) {
   EXPECT_NE(table.find("closed loop, 2 channel(s) x 64 in flight"), std::string::npos) << table;
   EXPECT_NE(table.find("qps         495.0"), std::string::npos) << table;
   EXPECT_NE(table.find("UNAVAILABLE"), std::string::npos) << table;
+  EXPECT_NE(table.find("connection refused"), std::string::npos) << table;
+  EXPECT_NE(table.find("tandem.testing.v1.EchoService/Echo, 18-byte request"), std::string::npos) << table;
 }
 
 }  // namespace

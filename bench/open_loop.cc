@@ -5,14 +5,14 @@
 #include <cstdint>
 #include <thread>
 
-#include "bench/echo_caller.h"
+#include "bench/unary_caller.h"
 
 namespace tandem::bench {
 
-RunOutcome RunOpenLoop(const LoadOptions& options,
+RunOutcome RunOpenLoop(const LoadOptions& options, const CallSpec& spec,
                        const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
   const RunPlan plan = MakeRunPlan(options, BenchClock::now());
-  auto caller = EchoCaller::Create(channels, options.payload_bytes, options.rpc_timeout, plan.measure_from);
+  auto caller = UnaryCaller::Create(channels, spec, options.rpc_timeout, plan.measure_from);
   const double interval_ns = 1e9 / options.rate;
   const double window_ns = static_cast<double>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(plan.stop_issuing - plan.start).count());
@@ -43,6 +43,7 @@ RunOutcome RunOpenLoop(const LoadOptions& options,
   outcome.measure_from = plan.measure_from;
   outcome.measure_until = MeasureUntil(plan, outcome.tally);
   outcome.unfinished = caller->in_flight();
+  outcome.request_bytes = static_cast<int64_t>(spec.requests->first_request_bytes());
   outcome.unsent = planned - sent;
   outcome.max_send_lag = max_lag;
   return outcome;

@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/latency_histogram.h"
-#include "services/reminders/dispatcher.h"
-#include "services/reminders/webhook_channel.h"
+#include "services/reminders/dispatch/dispatcher.h"
+#include "services/reminders/channels/webhook_channel.h"
 #include "tests/reminders/reminders_harness.h"
 #include "tests/reminders/test_http_server.h"
 
@@ -67,7 +67,7 @@ int Run() {
   delivery_ids.reserve(n);
   for (int i = 0; i < n; ++i) {
     auto stored =
-        h.store().Schedule(h.MakeReminder(absl::StrCat("bench-", i), due, absl::StrCat("bench/", i)));
+        h.Schedule(h.MakeReminder(absl::StrCat("bench-", i), due, absl::StrCat("bench/", i)));
     if (!stored.ok()) {
       std::fprintf(stderr, "schedule failed: %s\n", std::string(stored.status().message()).c_str());
       return 1;

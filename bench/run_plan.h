@@ -46,6 +46,8 @@ struct RunOutcome {
   // Open loop: the largest delay between a call's scheduled and actual send time. A large value means the
   // generator (not the server) could not keep up; latencies still count from the schedule.
   std::optional<BenchClock::duration> max_send_lag;
+  // The serialized size of the first request template.
+  int64_t request_bytes = 0;
 };
 
 inline BenchClock::time_point MeasureUntil(const RunPlan& plan, const CallTally& tally) {

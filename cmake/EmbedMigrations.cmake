@@ -21,6 +21,8 @@ function(emit_set var files)
   set(${var}_ENTRIES "${entries}" PARENT_SCOPE)
 endfunction()
 
+string(REPLACE "|" ";" SQLITE_FILES "${SQLITE_FILES}")
+string(REPLACE "|" ";" PG_FILES "${PG_FILES}")
 emit_set(Sqlite "${SQLITE_FILES}")
 emit_set(Postgres "${PG_FILES}")
 file(WRITE "${OUT}.tmp" "// Generated from SQL files; do not edit.\n#include \"common/db/migration.h\"\n\nnamespace {\n${Sqlite_BODY}${Postgres_BODY}}  // namespace\n\nnamespace tandem::migrations {\n\nconst db::MigrationSet& ${NAME}() {\n  static const db::MigrationSet kSet{\"${NAME}\",\n    {\n${Sqlite_ENTRIES}    },\n    {\n${Postgres_ENTRIES}    }};\n  return kSet;\n}\n\n}  // namespace tandem::migrations\n")

@@ -7,12 +7,16 @@ function(tandem_embed_migrations)
   file(GLOB pg_files CONFIGURE_DEPENDS "${ARG_DIR}/postgresql/*.sql")
   list(SORT sqlite_files)
   list(SORT pg_files)
+  # Each list travels to the script as one argument, joined by "|": a ";" would split it into several.
+  string(REPLACE ";" "|" sqlite_arg "${sqlite_files}")
+  string(REPLACE ";" "|" pg_arg "${pg_files}")
   add_custom_command(
     OUTPUT "${out}"
     COMMAND ${CMAKE_COMMAND} -DNAME=${ARG_NAME} -DOUT=${out}
-            "-DSQLITE_FILES=${sqlite_files}" "-DPG_FILES=${pg_files}"
+            "-DSQLITE_FILES=${sqlite_arg}" "-DPG_FILES=${pg_arg}"
             -P "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
     DEPENDS ${sqlite_files} ${pg_files} "${PROJECT_SOURCE_DIR}/cmake/EmbedMigrations.cmake"
-    COMMENT "Embedding ${ARG_NAME} migrations")
+    COMMENT "Embedding ${ARG_NAME} migrations"
+    VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")
 endfunction()

@@ -51,16 +51,24 @@ wait_for_port() {
   return 1
 }
 
-# Backend services (each later service adds itself here and to the gateway's backends).
+# Every service in services/registry.tsv, each with its own SQLite database and its own signing key (all keys
+# are in the JWKS before any service reads it); the gateway gets them as backends.
+grep -E '^[a-z]' "$root/services/registry.tsv" | while read -r name _rest; do
+  "$bin/tools/tandemctl" service-key --dir "$run/keys" --service "$name"
+done
 backends=()
-
-reminders_port="${TANDEM_REMINDERS_PORT:-50061}"
-"$bin/services/reminders/tandem_reminders" --listen_address=127.0.0.1 --port="$reminders_port" \
-  --admin_port=9461 --db_url="sqlite://$run/data/reminders.db" --log_channel \
-  >"$run/logs/reminders.log" 2>&1 &
-pids+=($!)
-wait_for_port "$reminders_port"
-backends+=("tandem.reminders.v1.ReminderService=127.0.0.1:$reminders_port")
+services_text=""
+while read -r name grpc_service _proto port admin local_flags; do
+  case "$name" in ""|\#*) continue ;; esac
+  # shellcheck disable=SC2086  # local_flags is a list of flags
+  "$bin/services/$name/tandem_$name" --listen_address=127.0.0.1 --port="$port" --admin_port="$admin" \
+    --db_url="sqlite://$run/data/$name.db" --signing_key_file="$run/keys/services/$name.pem" $local_flags \
+    >"$run/logs/$name.log" 2>&1 &
+  pids+=($!)
+  wait_for_port "$port"
+  backends+=("$grpc_service=127.0.0.1:$port")
+  services_text+=$(printf '\n  %-14s 127.0.0.1:%s (gRPC; metrics on :%s/metrics)' "$name" "$port" "$admin")
+done <"$root/services/registry.tsv"
 
 gateway_port="${TANDEM_GATEWAY_PORT:-8080}"
 IFS=, ; backend_list="${backends[*]:-}" ; unset IFS
@@ -76,8 +84,7 @@ done
 cat <<MSG
 
 Tandem is running.
-  Gateway        http://127.0.0.1:$gateway_port   (point clinic frontends here; API description at /openapi.json)
-  Reminders      127.0.0.1:$reminders_port (gRPC, service tokens only; metrics on :9461/metrics)
+  Gateway        http://127.0.0.1:$gateway_port   (point clinic frontends here; API description at /openapi.json)$services_text
   Redis          127.0.0.1:$redis_port
   Keys           $run/keys (JWKS, signing key, key-encryption key)
   Data           $run/data (SQLite)
@@ -87,9 +94,9 @@ A first request:
   TOKEN=\$($bin/tools/tandemctl token --dir $run/keys --clinic c1 --role clinician --sub u1)
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$gateway_port/v1/session
 
-Reminders of clinic c1, as a support tool with a service identity:
-  SVC=\$($bin/tools/tandemctl token --dir $run/keys --role service --sub support-tool)
-  curl -s -H "Authorization: Bearer \$SVC" http://127.0.0.1:$gateway_port/v1/clinics/c1/reminders
+Reminders of clinic c1, as the clinic's support staff:
+  SUPPORT=\$($bin/tools/tandemctl token --dir $run/keys --clinic c1 --role support --sub s1)
+  curl -s -H "Authorization: Bearer \$SUPPORT" http://127.0.0.1:$gateway_port/v1/clinics/c1/reminders
 
 Ctrl-C stops everything.
 MSG

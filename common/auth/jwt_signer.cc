@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "common/auth/principal.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 #include "nlohmann/json.hpp"
@@ -52,6 +53,10 @@ absl::StatusOr<std::string> JwtSigner::Sign(const TokenClaims& claims) const {
   if (!claims.clinic_id.empty()) grants["clinic_id"] = claims.clinic_id;
   if (!issuer_.empty()) grants["iss"] = issuer_;
   if (!claims.audience.empty()) grants["aud"] = claims.audience;
+  if (!claims.actor.empty()) {
+    grants["act"] = {{"sub", claims.actor}};
+    grants[kTokenTypeClaim] = kAssertionTokenType;
+  }
   if (claims.not_before_offset > absl::ZeroDuration()) {
     grants["nbf"] = now + absl::ToInt64Seconds(claims.not_before_offset);
   }

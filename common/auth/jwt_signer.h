@@ -21,6 +21,8 @@ struct TokenClaims {
   absl::Duration lifetime = absl::Minutes(5);
   // Seconds after issue before the token is valid (0 = immediately); tests use it for "not yet valid".
   absl::Duration not_before_offset = absl::ZeroDuration();
+  // Set for an end-user assertion (kAssertionTokenType): the service asserting the person's claims.
+  std::string actor;
 };
 
 // Mints signed tokens: services sign their own short-lived `service` tokens for outbound calls, and tandemctl

@@ -1,5 +1,6 @@
 #include "common/auth/jwt_verifier.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -81,8 +82,23 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_
     if (jwk.contains("alg") && jwk["alg"] != std::string(AlgorithmFor(type))) {
       return absl::InvalidArgumentError("JWK \"alg\" does not match its key type");
     }
+    std::vector<std::string> subjects;
+    if (jwk.contains("tandem_subjects")) {
+      const auto& list = jwk["tandem_subjects"];
+      if (!list.is_array() || list.empty()) {
+        return absl::InvalidArgumentError(
+            "JWK \"tandem_subjects\" must be a non-empty array of service names");
+      }
+      for (const auto& subject : list) {
+        if (!subject.is_string() || subject.get<std::string>().empty()) {
+          return absl::InvalidArgumentError(
+              "JWK \"tandem_subjects\" must be a non-empty array of service names");
+        }
+        subjects.push_back(subject.get<std::string>());
+      }
+    }
     std::string kid = jwk["kid"].get<std::string>();
-    if (!verifier->keys_.emplace(kid, Key{type, std::move(key)}).second) {
+    if (!verifier->keys_.emplace(kid, Key{type, std::move(key), std::move(subjects)}).second) {
       return absl::InvalidArgumentError(absl::StrCat("duplicate kid \"", kid, "\" in JWKS"));
     }
   }
@@ -120,6 +136,43 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromFiles(const std::s
 }
 
 absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
+  ASSIGN_OR_RETURN(Verified verified, VerifyCached(token));
+  if (verified.assertion) return Unauthenticated("an end-user assertion is not a bearer token");
+  return std::move(verified.principal);
+}
+
+absl::StatusOr<Principal> JwtVerifier::VerifyAssertion(absl::string_view token, absl::string_view actor,
+                                                       absl::string_view audience) const {
+  ASSIGN_OR_RETURN(Verified verified, VerifyCached(token));
+  if (!verified.assertion) return Unauthenticated("not an end-user assertion");
+  if (verified.actor != actor) return Unauthenticated("assertion made by another service");
+  if (std::find(verified.audiences.begin(), verified.audiences.end(), audience) == verified.audiences.end()) {
+    return Unauthenticated("assertion addressed to another service");
+  }
+  return std::move(verified.principal);
+}
+
+absl::Status JwtVerifier::CheckKeyBinding(const Key& key, const Verified& verified) {
+  const Principal& principal = verified.principal;
+  const auto bound = [&](const std::string& subject) {
+    return std::find(key.subjects.begin(), key.subjects.end(), subject) != key.subjects.end();
+  };
+  if (key.subjects.empty()) {
+    if (verified.assertion || principal.IsService())
+      return Unauthenticated("key may sign person tokens only");
+    return absl::OkStatus();
+  }
+  if (verified.assertion) {
+    if (!bound(verified.actor)) return Unauthenticated("key may not assert for this service");
+    return absl::OkStatus();
+  }
+  if (!principal.IsService() || principal.roles.size() != 1 || !bound(principal.subject)) {
+    return Unauthenticated("key may sign only its own service's tokens");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyCached(absl::string_view token) const {
   // The cache holds a digest, never the bearer token itself.
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
@@ -129,7 +182,7 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
     auto hit = cache_.find(cache_key);
     if (hit != cache_.end()) {
       RETURN_IF_ERROR(CheckTimeWindow(hit->second));
-      return hit->second.principal;
+      return hit->second;
     }
   }
   ASSIGN_OR_RETURN(Verified verified, VerifyUncached(token));
@@ -143,7 +196,7 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
     if (cache_.size() >= kCacheCapacity) cache_.clear();
   }
   cache_.emplace(cache_key, verified);
-  return std::move(verified.principal);
+  return verified;
 }
 
 absl::Status JwtVerifier::CheckTimeWindow(const Verified& verified) const {
@@ -202,7 +255,23 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
       return Unauthenticated("wrong issuer");
     }
   }
-  if (!options_.audience.empty()) {
+  verified.assertion = claims.contains(kTokenTypeClaim) && claims[kTokenTypeClaim] == kAssertionTokenType;
+  if (verified.assertion) {
+    // Addressed to one service (checked by VerifyAssertion), made by the one named in `act`.
+    auto act = claims.find("act");
+    if (act == claims.end() || !act->is_object() || !act->contains("sub") || !(*act)["sub"].is_string()) {
+      return Unauthenticated("assertion without actor");
+    }
+    verified.actor = (*act)["sub"].get<std::string>();
+    auto aud = claims.find("aud");
+    if (aud != claims.end() && aud->is_string()) verified.audiences.push_back(aud->get<std::string>());
+    if (aud != claims.end() && aud->is_array()) {
+      for (const auto& entry : *aud) {
+        if (entry.is_string()) verified.audiences.push_back(entry.get<std::string>());
+      }
+    }
+    if (verified.audiences.empty()) return Unauthenticated("assertion without audience");
+  } else if (!options_.audience.empty()) {
     auto aud = claims.find("aud");
     if (aud == claims.end() || !AudienceMatches(*aud, options_.audience)) {
       return Unauthenticated("wrong audience");
@@ -224,6 +293,8 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   auto clinic = claims.find("clinic_id");
   if (clinic != claims.end() && clinic->is_string()) principal.clinic_id = clinic->get<std::string>();
   if (principal.clinic_id.empty() && !principal.IsService()) return Unauthenticated("missing clinic_id");
+  if (verified.assertion && principal.IsService()) return Unauthenticated("an assertion is for a person");
+  if (key != nullptr) RETURN_IF_ERROR(CheckKeyBinding(*key, verified));
   return verified;
 }
 

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -50,7 +51,15 @@ class JwtVerifier {
   // Thread-safe. A token verified once is remembered (up to kCacheCapacity tokens) with what it proved, so
   // the signature, which costs more than the rest of a gateway request, is checked once per token rather than
   // once per request; every later use still re-checks the token's time window against the clock.
+  //
+  // A bearer token: a person's, or a Tandem service's own `service` token. End-user assertions are refused.
   absl::StatusOr<Principal> Verify(absl::string_view token) const;
+
+  // An end-user assertion (kAssertionTokenType) in a call from the service `actor` to the service
+  // `audience`: signed by a key bound to `actor`, naming it in `act`, addressed to `audience`, and carrying
+  // a person's claims. Anything else is UNAUTHENTICATED.
+  absl::StatusOr<Principal> VerifyAssertion(absl::string_view token, absl::string_view actor,
+                                            absl::string_view audience) const;
 
   static constexpr size_t kCacheCapacity = 10000;
 
@@ -58,14 +67,23 @@ class JwtVerifier {
   struct Verified {
     Principal principal;
     absl::Time not_before = absl::InfinitePast();
+    bool assertion = false;
+    std::string actor;                   // assertions: `act.sub`
+    std::vector<std::string> audiences;  // assertions: `aud`
   };
+  absl::StatusOr<Verified> VerifyCached(absl::string_view token) const;
   absl::StatusOr<Verified> VerifyUncached(absl::string_view token) const;
   absl::Status CheckTimeWindow(const Verified& verified) const;
 
+  // What a key may sign (JWK member "tandem_subjects"). A key without subjects belongs to the people's
+  // issuer: it signs person tokens only. A key with subjects belongs to those Tandem services: it signs
+  // exactly their own `service` tokens and their end-user assertions, never a token a person could present.
   struct Key {
     KeyType type;
     EvpPkeyPtr public_key;  // parsed once; read-only, so shared by every thread that verifies
+    std::vector<std::string> subjects;
   };
+  static absl::Status CheckKeyBinding(const Key& key, const Verified& verified);
   JwtVerifier(VerifierOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
 
   VerifierOptions options_;

@@ -3,8 +3,8 @@
 namespace tandem::auth {
 
 bool IsKnownRole(absl::string_view role) {
-  return role == kRoleAdmin || role == kRoleClinician || role == kRoleFrontDesk || role == kRoleClient ||
-         role == kRoleService;
+  return role == kRoleAdmin || role == kRoleClinician || role == kRoleFrontDesk || role == kRoleSupport ||
+         role == kRoleClient || role == kRoleService;
 }
 
 }  // namespace tandem::auth

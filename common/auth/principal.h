@@ -14,10 +14,21 @@ namespace tandem::auth {
 inline constexpr char kRoleAdmin[] = "admin";
 inline constexpr char kRoleClinician[] = "clinician";
 inline constexpr char kRoleFrontDesk[] = "front_desk";
+// Clinic staff who help with accounts and delivery problems: a person with a clinic-scoped role, never a
+// holder of a service token.
+inline constexpr char kRoleSupport[] = "support";
 inline constexpr char kRoleClient[] = "client";
 inline constexpr char kRoleService[] = "service";
 
 bool IsKnownRole(absl::string_view role);
+
+// The `token_type` claim of an end-user assertion: a person's verified claims re-signed by the service acting
+// for them (`act.sub` names that service), addressed to the one service it calls. It is never a bearer token:
+// verifiers accept it only as the x-tandem-end-user of a call from the service that signed it. (A claim rather
+// than the JOSE `typ` header, which libjwt 1.10 always writes as "JWT"; the key binding makes the two
+// equivalent: only a service's own key may sign a token that carries it.)
+inline constexpr char kTokenTypeClaim[] = "token_type";
+inline constexpr char kAssertionTokenType[] = "tandem-end-user-assertion";
 
 // Who is calling, as proven by a verified token. A service acting for a person carries that person's verified
 // principal in `end_user`; authorization then asks about both.

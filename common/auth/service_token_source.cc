@@ -31,4 +31,18 @@ absl::StatusOr<std::string> ServiceTokenSource::Token() {
   return token_;
 }
 
+absl::StatusOr<std::string> ServiceTokenSource::Assert(const Principal& person,
+                                                       absl::string_view audience) const {
+  if (person.IsService()) return absl::InvalidArgumentError("only a person's claims can be asserted");
+  if (audience.empty()) return absl::InvalidArgumentError("an assertion is addressed to one service");
+  TokenClaims claims;
+  claims.subject = person.subject;
+  claims.clinic_id = person.clinic_id;
+  claims.roles.assign(person.roles.begin(), person.roles.end());
+  claims.audience = std::string(audience);
+  claims.actor = service_name_;
+  claims.lifetime = absl::Minutes(1);
+  return signer_->Sign(claims);
+}
+
 }  // namespace tandem::auth

@@ -9,6 +9,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/jwt_signer.h"
+#include "common/auth/principal.h"
 
 namespace tandem::auth {
 
@@ -20,6 +21,13 @@ class ServiceTokenSource {
                      const Clock& clock = Clock::Real(), absl::Duration lifetime = absl::Minutes(5));
 
   absl::StatusOr<std::string> Token();
+
+  // An end-user assertion for a call to `audience` (the called service's name) made on behalf of `person`:
+  // their verified subject, clinic and roles, signed by this service and valid for a minute. Never the
+  // person's own token, which the called service could replay.
+  absl::StatusOr<std::string> Assert(const Principal& person, absl::string_view audience) const;
+
+  const std::string& service_name() const { return service_name_; }
 
  private:
   std::unique_ptr<JwtSigner> signer_;

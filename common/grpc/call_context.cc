@@ -37,7 +37,8 @@ absl::string_view BearerTokenOf(const grpc::ServerContextBase& context) {
 }
 
 absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context,
-                                             const auth::JwtVerifier& verifier) {
+                                             const auth::JwtVerifier& verifier,
+                                             absl::string_view service_name) {
   absl::string_view token = BearerTokenOf(context);
   if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
   absl::StatusOr<auth::Principal> principal = verifier.Verify(token);
@@ -47,9 +48,9 @@ absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& cont
   if (!principal->IsService()) {
     return absl::PermissionDeniedError("only services may act on behalf of an end user");
   }
-  absl::StatusOr<auth::Principal> end_user = verifier.Verify(end_user_token);
-  if (!end_user.ok()) return absl::UnauthenticatedError("invalid end-user token");
-  if (end_user->IsService()) return absl::PermissionDeniedError("end user must not be a service");
+  absl::StatusOr<auth::Principal> end_user =
+      verifier.VerifyAssertion(end_user_token, principal->subject, service_name);
+  if (!end_user.ok()) return absl::UnauthenticatedError("invalid end-user assertion");
   principal->end_user = std::make_shared<const auth::Principal>(*std::move(end_user));
   return principal;
 }

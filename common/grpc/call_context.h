@@ -26,11 +26,13 @@ bool IsSafeRequestId(absl::string_view id);
 // The bearer token of an inbound call, or an empty view.
 absl::string_view BearerTokenOf(const grpc::ServerContextBase& context);
 
-// Verifies the caller's bearer token. A `service` caller may add the end user's token in x-tandem-end-user;
-// it is verified too and attached as principal.end_user. Anyone else sending that header is refused
+// Verifies the caller's bearer token. A `service` caller acting for a person adds, in x-tandem-end-user, an
+// end-user assertion it signed for this service (`service_name`); it is verified (made by the caller,
+// addressed to this service) and attached as principal.end_user. Anyone else sending that header is refused
 // (PERMISSION_DENIED): only services act on behalf of others.
 absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context,
-                                             const auth::JwtVerifier& verifier);
+                                             const auth::JwtVerifier& verifier,
+                                             absl::string_view service_name);
 
 // The status a handler returns to the caller. Internal failures (INTERNAL, UNKNOWN, DATA_LOSS) are logged
 // with the request id and replaced by a generic message, so no SQL, path or clinical text crosses the

@@ -30,13 +30,14 @@ absl::Status PrepareOutboundContext(grpc::ClientContext& out, const grpc::Server
   if (inbound != nullptr) {
     deadline = std::min(deadline, inbound->deadline());
     request_id = RequestIdOf(*inbound);
-    if (caller != nullptr && caller->IsService()) {
-      const auto& metadata = inbound->client_metadata();
-      auto end_user = metadata.find(kEndUserHeader);
-      if (end_user != metadata.end()) end_user_token.assign(end_user->second.data(), end_user->second.size());
-    } else if (caller != nullptr) {
-      end_user_token = std::string(BearerTokenOf(*inbound));
-    }
+  }
+  const auth::Principal* person = caller == nullptr     ? nullptr
+                                  : caller->IsService() ? caller->end_user.get()
+                                                        : caller;
+  if (person != nullptr) {
+    absl::StatusOr<std::string> assertion = identity.Assert(*person, options.audience);
+    if (!assertion.ok()) return assertion.status();
+    end_user_token = *std::move(assertion);
   }
   if (request_id.empty()) request_id = NewUuidV7();
   absl::StatusOr<std::string> token = identity.Token();

@@ -22,13 +22,16 @@ struct OutboundOptions {
   // Used when the inbound call has no deadline (or there is no inbound call); an inbound deadline always wins
   // when it is sooner, so a caller's budget is never exceeded downstream.
   absl::Duration default_timeout = absl::Seconds(5);
+  // The called service's name, the audience of the end-user assertion sent when acting for a person.
+  std::string audience;
 };
 
 // Fills `out` for a call made while serving `inbound`, whose verified caller is `caller` (both nullptr for
 // background work): the deadline derived from the inbound one, the same x-request-id (a new one for
-// background work), the calling service's own bearer token, and, when acting for a person, that person's
-// verified token in x-tandem-end-user (the inbound bearer token when a person called us, or the end user a
-// calling service named).
+// background work), the calling service's own bearer token, and, when acting for a person (the caller, or
+// the end user a calling service named), an end-user assertion of that person's claims signed by this
+// service for `options.audience` in x-tandem-end-user. The person's own token never travels on: each hop
+// re-asserts.
 absl::Status PrepareOutboundContext(grpc::ClientContext& out, const grpc::ServerContextBase* inbound,
                                     const auth::Principal* caller, auth::ServiceTokenSource& identity,
                                     const OutboundOptions& options = {});

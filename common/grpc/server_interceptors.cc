@@ -1,5 +1,6 @@
 #include "common/grpc/server_interceptors.h"
 
+#include <iterator>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -23,11 +24,14 @@ class RequestIdInterceptor final : public Interceptor {
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       auto* metadata = methods->GetRecvInitialMetadata();
-      auto it = metadata->find(kRequestIdHeader);
-      if (it != metadata->end() && IsSafeRequestId(absl::string_view(it->second.data(), it->second.size()))) {
-        request_id_.assign(it->second.data(), it->second.size());
+      // Exactly one safe id is kept; otherwise every copy goes (a second copy must not slip past the check
+      // into logs and audit rows) and a fresh id takes their place.
+      auto [first, last] = metadata->equal_range(kRequestIdHeader);
+      if (first != last && std::next(first) == last &&
+          IsSafeRequestId(absl::string_view(first->second.data(), first->second.size()))) {
+        request_id_.assign(first->second.data(), first->second.size());
       } else {
-        if (it != metadata->end()) metadata->erase(it);
+        metadata->erase(first, last);
         request_id_ = NewUuidV7();
         // The string_refs point at this interceptor's storage, which lives as long as the call.
         metadata->emplace(grpc::string_ref(kRequestIdHeader), grpc::string_ref(request_id_));

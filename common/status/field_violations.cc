@@ -1,5 +1,6 @@
 #include "common/status/field_violations.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -42,6 +43,26 @@ std::vector<google::rpc::BadRequest::FieldViolation> GetFieldViolations(const ab
     }
   }
   return result;
+}
+
+bool IsValidRef(absl::string_view ref) {
+  constexpr size_t kMaxRefBytes = 128;
+  if (ref.empty() || ref.size() > kMaxRefBytes) return false;
+  for (char c : ref) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-' && c != ':' &&
+        c != '/') {
+      return false;
+    }
+  }
+  return true;
+}
+
+void CheckRef(FieldViolations& v, absl::string_view field, const std::string& value) {
+  if (value.empty()) {
+    v.Add(std::string(field), "is required");
+  } else if (!IsValidRef(value)) {
+    v.Add(std::string(field), "must be 1-128 characters of letters, digits and . _ - : /");
+  }
 }
 
 }  // namespace tandem

@@ -36,6 +36,12 @@ class FieldViolations {
 // The BadRequest carried by `status`, if any (used by tests and by the gateway to render details).
 std::vector<google::rpc::BadRequest::FieldViolation> GetFieldViolations(const absl::Status& status);
 
+// The id rule every Tandem id and reference follows (clinic ids, record ids, owner references, idempotency
+// keys): 1-128 bytes of letters, digits and . _ - : /, so an id is safe in a log line, a cache key or a URL.
+bool IsValidRef(absl::string_view ref);
+// Adds a violation on `field` when `value` is empty or breaks the id rule.
+void CheckRef(FieldViolations& v, absl::string_view field, const std::string& value);
+
 }  // namespace tandem
 
 #endif  // TANDEM_COMMON_STATUS_FIELD_VIOLATIONS_H_

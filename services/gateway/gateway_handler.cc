@@ -1,21 +1,26 @@
 #include "services/gateway/gateway_handler.h"
 
 #include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/grpc/call_context.h"
 #include "common/log/log.h"
 #include "common/metrics/metrics.h"
 #include "common/status/grpc_status.h"
+#include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/http_errors.h"
 #include "services/gateway/transcoder.h"
+#include "tandem/api/v1/annotations.pb.h"
 
 namespace tandem::gateway {
 
@@ -48,12 +53,70 @@ HttpResponse JsonResponse(http::status status, std::string body, const std::stri
 HttpResponse ErrorResponse(const grpc::Status& status, const std::string& request_id) {
   int code = HttpStatusFor(status);
   HttpResponse response = JsonResponse(static_cast<http::status>(code), ErrorBody(status), request_id);
-  if (code == 401)
+  if (code == 401) {
     response.set(http::field::www_authenticate, R"(Bearer realm="tandem", error="invalid_token")");
+  }
   if (auto retry_after = RetryAfterSeconds(status); retry_after.has_value()) {
     response.set(http::field::retry_after, std::to_string(*retry_after));
   }
   return response;
+}
+
+// Reads a tandem.api.v1.HttpBody by reflection: the response may be a dynamic message of that type.
+HttpResponse RawResponse(const google::protobuf::Message& body, const std::string& request_id) {
+  const google::protobuf::Descriptor* type = body.GetDescriptor();
+  const google::protobuf::FieldDescriptor* content_type =
+      type->FindFieldByNumber(tandem::api::v1::HttpBody::kContentTypeFieldNumber);
+  const google::protobuf::FieldDescriptor* data =
+      type->FindFieldByNumber(tandem::api::v1::HttpBody::kDataFieldNumber);
+  const google::protobuf::Reflection* reflection = body.GetReflection();
+  HttpResponse response(http::status::ok, 11);
+  response.set(http::field::content_type,
+               SafeContentType(content_type == nullptr ? absl::string_view()
+                                                       : reflection->GetString(body, content_type)));
+  // The type came from a backend: browsers must not guess another (text/html) from the bytes.
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set(http::field::cache_control, "no-store");
+  response.set(kRequestIdHeader, request_id);
+  if (data != nullptr) response.body() = reflection->GetString(body, data);
+  response.prepare_payload();
+  return response;
+}
+
+bool IsTokenChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+}
+
+// Consumes an RFC 9110 token from the front of `text`; false when none is there.
+bool ConsumeToken(absl::string_view& text) {
+  size_t length = 0;
+  while (length < text.size() && IsTokenChar(text[length])) ++length;
+  text.remove_prefix(length);
+  return length > 0;
+}
+
+// Consumes an RFC 9110 quoted-string (ASCII only) from the front of `text`.
+bool ConsumeQuotedString(absl::string_view& text) {
+  if (!absl::ConsumePrefix(&text, "\"")) return false;
+  while (!text.empty()) {
+    char c = text.front();
+    text.remove_prefix(1);
+    if (c == '"') return true;
+    if (c == '\\') {
+      if (text.empty()) return false;
+      c = text.front();
+      text.remove_prefix(1);
+      if (c != '\t' && (c < 0x20 || c > 0x7e)) return false;
+    } else if (c != '\t' && (c < 0x20 || c > 0x7e)) {
+      return false;
+    }
+  }
+  return false;
+}
+
+void SkipOptionalWhitespace(absl::string_view& text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
 }
 
 std::string TokenFrom(const HttpRequest& request) {
@@ -86,6 +149,23 @@ absl::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value) {
     default:
       return absl::nullopt;
   }
+}
+
+std::string SafeContentType(absl::string_view value) {
+  constexpr size_t kMaxLength = 127;
+  constexpr char kFallback[] = "application/octet-stream";
+  if (value.size() > kMaxLength) return kFallback;
+  absl::string_view rest = value;
+  if (!ConsumeToken(rest) || !absl::ConsumePrefix(&rest, "/") || !ConsumeToken(rest)) return kFallback;
+  while (true) {
+    SkipOptionalWhitespace(rest);
+    if (rest.empty()) break;
+    if (!absl::ConsumePrefix(&rest, ";")) return kFallback;
+    SkipOptionalWhitespace(rest);
+    if (!ConsumeToken(rest) || !absl::ConsumePrefix(&rest, "=")) return kFallback;
+    if (!ConsumeToken(rest) && !ConsumeQuotedString(rest)) return kFallback;
+  }
+  return std::string(value);
 }
 
 GatewayHandler::GatewayHandler(const RouteTable& routes, GrpcForwarder& forwarder,
@@ -128,11 +208,18 @@ bool GatewayHandler::HandlePublic(const HttpRequest& request, absl::string_view 
   return false;
 }
 
+absl::StatusOr<auth::Principal> GatewayHandler::VerifyPerson(const std::string& token) const {
+  if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
+  ASSIGN_OR_RETURN(auth::Principal principal, verifier_.Verify(token));
+  // Service identities come from inside the cluster; the public door admits people only.
+  if (principal.IsService()) return absl::UnauthenticatedError("service tokens are not accepted here");
+  return principal;
+}
+
 void GatewayHandler::HandleSession(const HttpRequest& request, const std::string& request_id,
                                    Respond& respond) {
   std::string token = TokenFrom(request);
-  absl::StatusOr<auth::Principal> principal =
-      token.empty() ? absl::UnauthenticatedError("missing bearer token") : verifier_.Verify(token);
+  absl::StatusOr<auth::Principal> principal = VerifyPerson(token);
   if (!principal.ok()) {
     respond(ErrorResponse(
         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(principal.status().message())),
@@ -191,7 +278,7 @@ void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, R
   const Route& route = *lookup.route;
   const std::string& route_label = route.template_text();
   auto finish = [respond, route_label, start, request_id](HttpResponse response) mutable {
-    int code = response.result_int();
+    int code = static_cast<int>(response.result_int());
     double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     Metrics().requests.WithLabels({route_label, std::to_string(code)}).Increment();
     Metrics().latency.WithLabels({route_label}).Observe(seconds);
@@ -202,14 +289,18 @@ void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, R
     respond(std::move(response));
   };
 
-  // Authenticate before anything reaches a backend.
-  std::string token = TokenFrom(request);
-  absl::Status authenticated =
-      token.empty() ? absl::UnauthenticatedError("missing bearer token") : verifier_.Verify(token).status();
-  if (!authenticated.ok()) {
-    finish(ErrorResponse(
-        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(authenticated.message())), request_id));
-    return;
+  std::vector<std::pair<std::string, std::string>> metadata = {{kRequestIdHeader, request_id}};
+  // Authenticate before anything reaches a backend. A path-token route's credential is a request field the
+  // service verifies; a bearer header sent to it anyway is ignored, so it never reaches that service.
+  if (route.path_token.empty()) {
+    std::string token = TokenFrom(request);
+    absl::Status authenticated = VerifyPerson(token).status();
+    if (!authenticated.ok()) {
+      finish(ErrorResponse(
+          grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(authenticated.message())), request_id));
+      return;
+    }
+    metadata.emplace_back("authorization", "Bearer " + token);
   }
 
   std::unique_ptr<google::protobuf::Message> message(route.request_prototype->New());
@@ -230,22 +321,25 @@ void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, R
     timeout = std::min(*parsed, options_.max_timeout);
   }
 
-  forwarder_.Call(
-      *route.method, *message, {{kRequestIdHeader, request_id}, {"authorization", "Bearer " + token}},
-      absl::ToChronoTime(absl::Now() + timeout),
-      [finish, request_id](grpc::Status status, std::unique_ptr<google::protobuf::Message> response) mutable {
-        if (!status.ok()) {
-          finish(ErrorResponse(status, request_id));
-          return;
-        }
-        absl::StatusOr<std::string> json = ToJson(*response);
-        if (!json.ok()) {
-          finish(
-              ErrorResponse(grpc::Status(grpc::StatusCode::INTERNAL, "cannot encode response"), request_id));
-          return;
-        }
-        finish(JsonResponse(http::status::ok, *std::move(json), request_id));
-      });
+  auto answer = [finish, request_id, raw = route.raw_response](
+                    const grpc::Status& status, std::unique_ptr<google::protobuf::Message> response) mutable {
+    if (!status.ok()) {
+      finish(ErrorResponse(status, request_id));
+      return;
+    }
+    if (raw) {
+      finish(RawResponse(*response, request_id));
+      return;
+    }
+    absl::StatusOr<std::string> json = ToJson(*response);
+    if (!json.ok()) {
+      finish(ErrorResponse(grpc::Status(grpc::StatusCode::INTERNAL, "cannot encode response"), request_id));
+      return;
+    }
+    finish(JsonResponse(http::status::ok, *std::move(json), request_id));
+  };
+  forwarder_.Call(*route.method, *message, std::move(metadata), absl::ToChronoTime(absl::Now() + timeout),
+                  std::move(answer));
 }
 
 }  // namespace tandem::gateway

@@ -23,7 +23,9 @@ struct GatewayOptions {
 // public routes (/healthz, /readyz, /metrics, /openapi.json) -> GET /v1/session (answered here) -> route
 // match (404 / 405 + Allow) -> bearer token verified (401 + WWW-Authenticate) -> request message from path,
 // query and body (400 with field violations) -> generic gRPC call with deadline, x-request-id and the token
-// -> proto3 JSON, or the error body with the mapped status. Never blocks an I/O thread.
+// -> proto3 JSON (a tandem.api.v1.HttpBody response is written as its own content), or the error body with
+// the mapped status. A route with a path_token skips the bearer check and forwards no authorization: its
+// credential is a path variable the service verifies. Never blocks an I/O thread.
 class GatewayHandler final : public RequestHandler {
  public:
   GatewayHandler(const RouteTable& routes, GrpcForwarder& forwarder, const auth::JwtVerifier& verifier,
@@ -36,6 +38,8 @@ class GatewayHandler final : public RequestHandler {
   void HandleSession(const HttpRequest& request, const std::string& request_id, Respond& respond);
   bool HandlePublic(const HttpRequest& request, absl::string_view path, const std::string& request_id,
                     Respond& respond);
+  // A person's verified token; service tokens are refused (UNAUTHENTICATED) at the public door.
+  absl::StatusOr<auth::Principal> VerifyPerson(const std::string& token) const;
 
   const RouteTable& routes_;
   GrpcForwarder& forwarder_;
@@ -47,6 +51,11 @@ class GatewayHandler final : public RequestHandler {
 
 // Parses a gRPC `grpc-timeout` header value ("250m", "5S": up to 8 digits and a unit H M S m u n).
 absl::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value);
+
+// The Content-Type for a raw (tandem.api.v1.HttpBody) response: `value` when it is a media type
+// (`type/subtype` tokens, then `; name=value` parameters, at most 127 characters; no control characters, so
+// no CR/LF to split the header), otherwise application/octet-stream.
+std::string SafeContentType(absl::string_view value);
 
 }  // namespace tandem::gateway
 

@@ -62,6 +62,31 @@ nlohmann::json RenderDetails(const std::string& details_bin) {
       details.push_back({{"@type", "type.googleapis.com/google.rpc.RetryInfo"},
                          {"retryDelay", DurationText(retry_info.retry_delay().seconds(),
                                                      retry_info.retry_delay().nanos())}});
+    } else if (google::rpc::ErrorInfo error_info;
+               detail.Is<google::rpc::ErrorInfo>() && detail.UnpackTo(&error_info)) {
+      nlohmann::json metadata = nlohmann::json::object();
+      for (const auto& [key, value] : error_info.metadata()) metadata[key] = value;
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.ErrorInfo"},
+                         {"reason", error_info.reason()},
+                         {"domain", error_info.domain()},
+                         {"metadata", std::move(metadata)}});
+    } else if (google::rpc::ResourceInfo resource_info;
+               detail.Is<google::rpc::ResourceInfo>() && detail.UnpackTo(&resource_info)) {
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.ResourceInfo"},
+                         {"resourceType", resource_info.resource_type()},
+                         {"resourceName", resource_info.resource_name()},
+                         {"owner", resource_info.owner()},
+                         {"description", resource_info.description()}});
+    } else if (google::rpc::PreconditionFailure precondition_failure;
+               detail.Is<google::rpc::PreconditionFailure>() && detail.UnpackTo(&precondition_failure)) {
+      nlohmann::json violations = nlohmann::json::array();
+      for (const auto& violation : precondition_failure.violations()) {
+        violations.push_back({{"type", violation.type()},
+                              {"subject", violation.subject()},
+                              {"description", violation.description()}});
+      }
+      details.push_back({{"@type", "type.googleapis.com/google.rpc.PreconditionFailure"},
+                         {"violations", std::move(violations)}});
     }
   }
   return details;

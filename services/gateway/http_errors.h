@@ -33,11 +33,12 @@ absl::optional<int> RetryAfterSeconds(const grpc::Status& status);
 //   {"code": 3, "status": "INVALID_ARGUMENT", "message": "...",
 //    "details": [{"@type": "type.googleapis.com/google.rpc.BadRequest",
 //                 "fieldViolations": [{"field": "...", "description": "..."}]}]}
-// Details are decoded from grpc-status-details-bin (a serialized google.rpc.Status); BadRequest and RetryInfo
-// are rendered, other detail types are left out. For codes a transport or a crash can produce (UNKNOWN,
-// INTERNAL, DATA_LOSS, UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED) the backend's message may name hosts or
-// internals, so a fixed message replaces it, except the "internal error; quote request id ..." message that
-// services send on purpose.
+// Details are decoded from grpc-status-details-bin (a serialized google.rpc.Status); BadRequest, RetryInfo,
+// ErrorInfo, ResourceInfo and PreconditionFailure are rendered field by field as the service wrote them
+// (proto3 JSON names), other detail types are left out. For codes a transport or a crash can produce
+// (UNKNOWN, INTERNAL, DATA_LOSS, UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED) the backend's message may name
+// hosts or internals, so a fixed message replaces it, except the "internal error; quote request id ..."
+// message that services send on purpose.
 std::string ErrorBody(const grpc::Status& status);
 
 // The same body for an error made by the gateway itself; its message is kept as written.

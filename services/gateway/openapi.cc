@@ -236,6 +236,12 @@ Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& sche
         {"name", name}, {"in", "path"}, {"required", true}, {"schema", schemas.ValueSchema(field)}};
     if (name != segment.text) parameter["x-tandem-field"] = segment.text;
     if (IsSensitive(field)) parameter["x-tandem-sensitive"] = true;
+    if (segment.text == route.path_token) {
+      parameter["description"] =
+          "Credential for this resource, checked by the service: it travels in the path because the clients "
+          "of this route cannot send an Authorization header. Keep it secret.";
+      parameter["x-tandem-credential"] = true;
+    }
     parameters.push_back(std::move(parameter));
   }
   if (route.body != "*") {
@@ -249,14 +255,16 @@ Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& sche
     operation["requestBody"] = {{"required", true},
                                 {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
   }
+  // A raw body's media type is chosen by the service per response, so it is known only at run time.
+  Json content =
+      route.raw_response
+          ? Json{{"*/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}
+          : Json{{"application/json", {{"schema", schemas.MessageSchema(*route.method->output_type())}}}};
   Json error = {{"$ref", "#/components/responses/Error"}};
   operation["responses"] = {
-      {"200",
-       {{"description", "OK"},
-        {"content",
-         {{"application/json", {{"schema", schemas.MessageSchema(*route.method->output_type())}}}}}}},
-      {"4XX", error},
-      {"5XX", error}};
+      {"200", {{"description", "OK"}, {"content", std::move(content)}}}, {"4XX", error}, {"5XX", error}};
+  // The credential is the path variable above, not a bearer token.
+  if (!route.path_token.empty()) operation["security"] = Json::array();
   return operation;
 }
 

@@ -18,8 +18,11 @@ namespace tandem::gateway {
 //    the proto3 JSON mapping: enums as string enums, 64-bit integers as strings, Timestamp as a date-time
 //    string, wrappers as nullable scalars;
 //  - fields marked `(tandem.api.v1.sensitive)` carry `x-tandem-sensitive: true`;
+//  - a tandem.api.v1.HttpBody response as `*/*` content of `type: string, format: binary` (its media type is
+//    chosen at run time);
 //  - a bearer (JWT) security scheme required by every operation (the server's public endpoints are not
-//  routes).
+//    routes), except those with a path_token: `security: []`, their token variable described as a
+//    credential (`x-tandem-credential: true`).
 std::string OpenApiDocument(const RouteTable& table, absl::string_view title);
 
 }  // namespace tandem::gateway

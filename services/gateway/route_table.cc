@@ -1,5 +1,6 @@
 #include "services/gateway/route_table.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -112,6 +113,26 @@ absl::StatusOr<std::unique_ptr<Route>> BuildRoute(const MethodDescriptor& method
     route->variable_fields.push_back(std::move(chain));
   }
 
+  route->path_token = rule.path_token();
+  if (!route->path_token.empty()) {
+    // URLs leak (proxy logs, history, Referer), so a credential in one may only grant reads; writes keep
+    // needing a bearer token.
+    if (route->verb != HttpVerb::kGet) {
+      return RuleError(method,
+                       absl::StrCat("path_token is allowed on GET routes only, not on ", route->verb_name()));
+    }
+    const auto& segments = route->path.segments();
+    if (std::none_of(segments.begin(), segments.end(), [&](const PathTemplate::Segment& segment) {
+          return segment.is_variable && segment.text == route->path_token;
+        })) {
+      return RuleError(method, absl::StrCat("path_token \"", route->path_token, "\" names no variable of ",
+                                            template_text));
+    }
+  }
+  // By name, not by descriptor: a pool built at run time has its own copy of the type.
+  route->raw_response =
+      method.output_type()->full_name() == tandem::api::v1::HttpBody::descriptor()->full_name();
+
   if (!route->body.empty()) {
     if (route->verb == HttpVerb::kGet || route->verb == HttpVerb::kDelete) {
       return RuleError(method, absl::StrCat(route->verb_name(), " routes take no body"));
@@ -179,8 +200,9 @@ const Route* Walk(const RouteTable::Node& node, const PathSegments& segments, si
       it = PercentDecode(raw, &decoded) ? node.literals.find(decoded) : node.literals.end();
     }
     if (it != node.literals.end()) {
-      if (const Route* route = Walk(*it->second, segments, index + 1, custom_verb, verb, allowed))
+      if (const Route* route = Walk(*it->second, segments, index + 1, custom_verb, verb, allowed)) {
         return route;
+      }
     }
   }
   if (node.variable != nullptr && IsValidPercentEncoding(raw)) {
@@ -285,8 +307,9 @@ const google::protobuf::Message* RouteTable::PrototypeOf(const Descriptor& type)
   if (type.file()->pool() == google::protobuf::DescriptorPool::generated_pool()) {
     return google::protobuf::MessageFactory::generated_factory()->GetPrototype(&type);
   }
-  if (dynamic_factory_ == nullptr)
+  if (dynamic_factory_ == nullptr) {
     dynamic_factory_ = std::make_unique<google::protobuf::DynamicMessageFactory>();
+  }
   return dynamic_factory_->GetPrototype(&type);
 }
 

@@ -34,6 +34,11 @@ struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string grpc_path;  // "/tandem.notes.v1.NotesService/GetNote"
   std::string body;       // "", "*" or the name of the request field the body fills
+  // The path variable that carries the caller's credential (GET only), or "". Such a route takes no bearer
+  // header: the service verifies the credential from the request field.
+  std::string path_token;
+  // The response is a tandem.api.v1.HttpBody, written to HTTP as its own content rather than as JSON.
+  bool raw_response = false;
 
   // Resolved at build time: one field path per template variable, in template order, and the body field when
   // `body` names one.
@@ -73,7 +78,8 @@ class RouteTable {
  public:
   // Reads every method's http rule; methods without one are not routed. Fails (INVALID_ARGUMENT, naming the
   // method) on a malformed template, a path variable or body field missing from the request message, a body
-  // on GET or DELETE, and on two rules that collide (same verb and shape; the message names both methods).
+  // on GET or DELETE, a path_token on a route other than GET or naming no variable of its template, and on
+  // two rules that collide (same verb and shape; the message names both methods).
   static absl::StatusOr<RouteTable> Build(
       const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 

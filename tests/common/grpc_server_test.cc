@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -13,6 +14,7 @@
 #include "common/grpc/client_channel.h"
 #include "common/grpc/server_host.h"
 #include "common/metrics/metrics.h"
+#include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
@@ -20,17 +22,18 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "tandem/testing/v1/echo.grpc.pb.h"
+#include "tests/support/test_tokens.h"
 
 namespace tandem {
 namespace {
 
+using tandem::testing::PersonToken;
+using tandem::testing::StatusIs;
 using tandem::testing::v1::EchoRequest;
 using tandem::testing::v1::EchoResponse;
 using tandem::testing::v1::EchoService;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-const std::string kSecret(40, 'x');
 
 // The test service: Echo answers on the gRPC thread; EchoBlocking runs on the worker pool and understands a
 // few control messages ("block" waits for the test, "fail" returns an internal error, "relay" calls
@@ -44,7 +47,7 @@ class TestEchoService final : public EchoService::CallbackService {
     auto* reactor = context->DefaultReactor();
     response->set_message(request->message());
     response->set_request_id(RequestIdOf(*context));
-    auto principal = Authenticate(*context, verifier_);
+    auto principal = Authenticate(*context, verifier_, "echo");
     if (principal.ok()) {
       response->set_subject(principal->end_user ? principal->subject + "/" + principal->end_user->subject
                                                 : principal->subject);
@@ -69,11 +72,14 @@ class TestEchoService final : public EchoService::CallbackService {
   }
 
   absl::Status Relay(grpc::CallbackServerContext* context, EchoResponse* response) {
-    auto caller = Authenticate(*context, verifier_);
+    auto caller = Authenticate(*context, verifier_, "echo");
     if (!caller.ok()) return caller.status();
     grpc::ClientContext out;
-    if (auto prepared = PrepareOutboundContext(out, context, &*caller, *identity); !prepared.ok())
+    OutboundOptions options;
+    options.audience = "echo";
+    if (auto prepared = PrepareOutboundContext(out, context, &*caller, *identity, options); !prepared.ok()) {
       return prepared;
+    }
     EchoRequest downstream_request;
     downstream_request.set_message("from-relay");
     grpc::Status status = downstream->Echo(&out, downstream_request, response);
@@ -94,7 +100,7 @@ class TestEchoService final : public EchoService::CallbackService {
 
 class GrpcServerTest : public ::testing::Test {
  protected:
-  void SetUp() override { verifier_ = *auth::JwtVerifier::FromHs256Secret(kSecret, {}); }
+  void SetUp() override { verifier_ = testing::TestVerifier(); }
 
   std::unique_ptr<ServerHost> StartServer(ServerOptions options, std::unique_ptr<TestEchoService>& service) {
     options.address = "127.0.0.1";
@@ -102,17 +108,8 @@ class GrpcServerTest : public ::testing::Test {
     pool_ = &host->workers();
     service = std::make_unique<TestEchoService>(pool_, *verifier_);
     host->AddService(service.get());
-    EXPECT_TRUE(host->Start().ok());
+    EXPECT_OK(host->Start());
     return host;
-  }
-
-  std::string Token(const std::string& sub, const std::string& role) {
-    auto signer = *auth::JwtSigner::FromHs256Secret(kSecret, "");
-    auth::TokenClaims claims;
-    claims.subject = sub;
-    claims.clinic_id = "c1";
-    claims.roles = {role};
-    return *signer->Sign(claims);
   }
 
   static std::unique_ptr<EchoService::Stub> Connect(int port) {
@@ -142,7 +139,7 @@ TEST_F(GrpcServerTest, BindsPortZeroAndReportsHealth) {
   grpc::Status status;
   generic.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &buffer, &response_bytes,
                     [&](grpc::Status s) {
-                      status = s;
+                      status = std::move(s);
                       done.Notify();
                     });
   done.WaitForNotification();
@@ -208,14 +205,14 @@ TEST_F(GrpcServerTest, FullWorkerPoolAnswersResourceExhaustedAtOnce) {
   absl::Notification first_done, second_done;
   grpc::Status first_status, second_status;
   stub->async()->EchoBlocking(&first_context, &block, &first_response, [&](grpc::Status s) {
-    first_status = s;
+    first_status = std::move(s);
     first_done.Notify();
   });
   service->entered.WaitForNotification();  // the only worker is now busy
   EchoRequest queued;
   queued.set_message("queued");
   stub->async()->EchoBlocking(&second_context, &queued, &second_response, [&](grpc::Status s) {
-    second_status = s;
+    second_status = std::move(s);
     second_done.Notify();
   });
   while (host->workers().queue_depth() < 1) absl::SleepFor(absl::Milliseconds(1));
@@ -224,7 +221,7 @@ TEST_F(GrpcServerTest, FullWorkerPoolAnswersResourceExhaustedAtOnce) {
   EchoResponse third_response;
   absl::Time start = absl::Now();
   grpc::Status third = stub->EchoBlocking(&third_context, queued, &third_response);
-  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third, StatusIs(grpc::StatusCode::RESOURCE_EXHAUSTED));
   google::rpc::Status details;
   ASSERT_TRUE(details.ParseFromString(third.error_details()));
   ASSERT_EQ(details.details_size(), 1);
@@ -249,7 +246,7 @@ TEST_F(GrpcServerTest, InternalErrorsAreGenericForTheCaller) {
   context.AddMetadata("x-request-id", "req-fail-1");
   EchoResponse response;
   grpc::Status status = stub->EchoBlocking(&context, request, &response);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_THAT(status, StatusIs(grpc::StatusCode::INTERNAL));
   EXPECT_THAT(status.error_message(), Not(HasSubstr("SELECT")));
   EXPECT_THAT(status.error_message(), HasSubstr("req-fail-1"));
 }
@@ -265,7 +262,7 @@ TEST_F(GrpcServerTest, GracefulShutdownLetsInFlightCallFinish) {
   absl::Notification done;
   grpc::Status status;
   stub->async()->EchoBlocking(&context, &block, &response, [&](grpc::Status s) {
-    status = s;
+    status = std::move(s);
     done.Notify();
   });
   service->entered.WaitForNotification();
@@ -289,7 +286,9 @@ TEST_F(GrpcServerTest, OutboundCallCarriesDeadlineRequestIdAndIdentities) {
   std::unique_ptr<TestEchoService> downstream_service, relay_service;
   auto downstream = StartServer({}, downstream_service);
   auto relay = StartServer({}, relay_service);
-  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(kSecret, ""), "notes", "");
+  // The relay signs as the service "notes" with the test secret, so the downstream's verifier accepts it.
+  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, ""), "notes",
+                                    testing::kTestAudience);
   relay_service->identity = &identity;
   relay_service->downstream =
       EchoService::NewStub(MakeServiceChannel("127.0.0.1:" + std::to_string(downstream->port())));
@@ -299,7 +298,7 @@ TEST_F(GrpcServerTest, OutboundCallCarriesDeadlineRequestIdAndIdentities) {
   request.set_message("relay");
   grpc::ClientContext context;
   context.AddMetadata("x-request-id", "trace-77");
-  context.AddMetadata("authorization", "Bearer " + Token("clinician-9", "clinician"));
+  context.AddMetadata("authorization", "Bearer " + PersonToken("clinician", "clinician-9"));
   auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(3);
   context.set_deadline(deadline);
   EchoResponse response;

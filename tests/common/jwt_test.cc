@@ -44,15 +44,18 @@ class JwtTest : public testing::Test {
     rsa_ = new SigningKey(MakeKey(KeyType::kRsa, "rsa-1"));
     ec_ = new SigningKey(MakeKey(KeyType::kEcP256, "ec-1"));
     other_ = new SigningKey(MakeKey(KeyType::kRsa, "rsa-1"));  // same kid, different key
+    notes_ = new SigningKey(MakeKey(KeyType::kEcP256, "notes-1"));
+    notes_->public_jwk["tandem_subjects"] = {"notes"};  // the notes service's own key
   }
   static void TearDownTestSuite() {
     delete rsa_;
     delete ec_;
     delete other_;
+    delete notes_;
   }
 
   std::unique_ptr<JwtVerifier> Verifier(VerifierOptions options = {kIssuer, kAudience}) {
-    nlohmann::json jwks = {{"keys", {rsa_->public_jwk, ec_->public_jwk}}};
+    nlohmann::json jwks = {{"keys", {rsa_->public_jwk, ec_->public_jwk, notes_->public_jwk}}};
     auto verifier = JwtVerifier::FromJwks(jwks.dump(), options, clock_);
     EXPECT_TRUE(verifier.ok()) << verifier.status();
     return *std::move(verifier);
@@ -90,12 +93,14 @@ class JwtTest : public testing::Test {
   static SigningKey* rsa_;
   static SigningKey* ec_;
   static SigningKey* other_;
+  static SigningKey* notes_;
   FakeClock clock_;
 };
 
 SigningKey* JwtTest::rsa_ = nullptr;
 SigningKey* JwtTest::ec_ = nullptr;
 SigningKey* JwtTest::other_ = nullptr;
+SigningKey* JwtTest::notes_ = nullptr;
 
 TEST_F(JwtTest, AcceptsValidRs256AndEs256Tokens) {
   auto verifier = Verifier();
@@ -277,8 +282,8 @@ TEST_F(JwtTest, RequiresClinicUnlessService) {
   claims.clinic_id = "";
   EXPECT_FALSE(Verifier()->Verify(Mint(*rsa_, claims)).ok());
   claims.roles = {"service"};
-  claims.subject = "scheduling";
-  auto principal = Verifier()->Verify(Mint(*rsa_, claims));
+  claims.subject = "notes";
+  auto principal = Verifier()->Verify(Mint(*notes_, claims));
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_TRUE(principal->IsService());
 }
@@ -328,7 +333,7 @@ TEST_F(JwtTest, JwkRoundTripAndThumbprint) {
 }
 
 TEST_F(JwtTest, ServiceTokenSourceReusesThenRefreshes) {
-  auto signer = JwtSigner::FromPrivateKeyPem(ec_->private_pem, ec_->kid, kIssuer, clock_);
+  auto signer = JwtSigner::FromPrivateKeyPem(notes_->private_pem, notes_->kid, kIssuer, clock_);
   ASSERT_TRUE(signer.ok());
   ServiceTokenSource source(*std::move(signer), "notes", kAudience, clock_, absl::Minutes(5));
   auto first = source.Token();
@@ -341,6 +346,67 @@ TEST_F(JwtTest, ServiceTokenSourceReusesThenRefreshes) {
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_TRUE(principal->IsService());
   EXPECT_EQ(principal->subject, "notes");
+}
+
+TEST_F(JwtTest, EachKeySignsOnlyWhatItIsBoundTo) {
+  auto verifier = Verifier();
+  TokenClaims service;
+  service.subject = "notes";
+  service.roles = {"service"};
+  service.audience = kAudience;
+  ASSERT_TRUE(verifier->Verify(Mint(*notes_, service)).ok());
+  // The people's issuer cannot mint a service identity.
+  EXPECT_EQ(verifier->Verify(Mint(*rsa_, service)).status().code(), absl::StatusCode::kUnauthenticated);
+  // A service's key cannot mint another service, a second role, or a person.
+  TokenClaims other_service = service;
+  other_service.subject = "scheduling";
+  EXPECT_FALSE(verifier->Verify(Mint(*notes_, other_service)).ok());
+  TokenClaims two_roles = service;
+  two_roles.roles = {"service", "admin"};
+  EXPECT_FALSE(verifier->Verify(Mint(*notes_, two_roles)).ok());
+  EXPECT_FALSE(verifier->Verify(Mint(*notes_, Clinician())).ok());
+  // A malformed binding is a start-up error.
+  nlohmann::json bad = notes_->public_jwk;
+  bad["tandem_subjects"] = nlohmann::json::array();
+  EXPECT_EQ(JwtVerifier::FromJwks(nlohmann::json{{"keys", {bad}}}.dump(), {}, clock_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(JwtTest, AnEndUserAssertionIsBoundToItsMakerAndItsAudienceAndIsNoBearerToken) {
+  auto verifier = Verifier();
+  auto signer = JwtSigner::FromPrivateKeyPem(notes_->private_pem, notes_->kid, kIssuer, clock_);
+  ASSERT_TRUE(signer.ok());
+  ServiceTokenSource notes(*std::move(signer), "notes", kAudience, clock_);
+  auto person = verifier->Verify(Mint(*rsa_, Clinician()));
+  ASSERT_TRUE(person.ok());
+  auto assertion = notes.Assert(*person, "scheduling");
+  ASSERT_TRUE(assertion.ok()) << assertion.status();
+
+  auto asserted = verifier->VerifyAssertion(*assertion, "notes", "scheduling");
+  ASSERT_TRUE(asserted.ok()) << asserted.status();
+  EXPECT_EQ(asserted->subject, "u1");
+  EXPECT_EQ(asserted->clinic_id, "c1");
+  EXPECT_TRUE(asserted->HasRole("clinician"));
+  // Not a bearer token, not for another service, not from another service.
+  EXPECT_FALSE(verifier->Verify(*assertion).ok());
+  EXPECT_FALSE(verifier->VerifyAssertion(*assertion, "notes", "reminders").ok());
+  EXPECT_FALSE(verifier->VerifyAssertion(*assertion, "homework", "scheduling").ok());
+  // A person's own token is no assertion, and the people's issuer cannot make one.
+  EXPECT_FALSE(verifier->VerifyAssertion(Mint(*rsa_, Clinician()), "notes", "scheduling").ok());
+  TokenClaims forged = Clinician();
+  forged.audience = "scheduling";
+  forged.actor = "notes";
+  EXPECT_FALSE(verifier->VerifyAssertion(Mint(*rsa_, forged), "notes", "scheduling").ok());
+  // The notes key cannot assert in another service's name, and nobody asserts a service.
+  forged.actor = "homework";
+  EXPECT_FALSE(verifier->VerifyAssertion(Mint(*notes_, forged), "homework", "scheduling").ok());
+  auth::Principal service_principal;
+  service_principal.subject = "homework";
+  service_principal.roles = {"service"};
+  EXPECT_FALSE(notes.Assert(service_principal, "scheduling").ok());
+  // It lives a minute.
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_FALSE(verifier->VerifyAssertion(*assertion, "notes", "scheduling").ok());
 }
 
 }  // namespace

@@ -1,21 +1,20 @@
+#include "common/metrics/metrics.h"
+
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/metrics/admin_http_server.h"
-#include "common/metrics/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
+#include "tests/support/http_client.h"
 
 namespace tandem::metrics {
 namespace {
 
-using testing::HasSubstr;
+using tandem::testing::HttpGet;
+using ::testing::HasSubstr;
 
 TEST(Metrics, RendersCountersGaugesAndHistograms) {
   Registry registry;
@@ -52,8 +51,10 @@ TEST(Metrics, CountsFromManyThreads) {
   Registry registry;
   auto& counter = registry.AddCounter("c", "C.", {"k"}).WithLabels({"v"});
   auto& histogram = registry.AddHistogram("h", "H.", {}).WithLabels({});
+  constexpr int kThreads = 8;
   std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
+  threads.reserve(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i) {
         counter.Increment();
@@ -66,21 +67,6 @@ TEST(Metrics, CountsFromManyThreads) {
   EXPECT_EQ(histogram.Read().count, 80000u);
 }
 
-std::pair<int, std::string> HttpGet(int port, const std::string& target) {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket socket(io);
-  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)});
-  http::request<http::empty_body> request(http::verb::get, target, 11);
-  request.set(http::field::host, "localhost");
-  http::write(socket, request);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(socket, buffer, response);
-  return {response.result_int(), response.body()};
-}
-
 TEST(AdminHttpServer, ServesMetricsHealthAndReadiness) {
   Registry registry;
   registry.AddCounter("tandem_test_total", "Test.").WithLabels({}).Increment();
@@ -90,13 +76,13 @@ TEST(AdminHttpServer, ServesMetricsHealthAndReadiness) {
   int port = (*server)->port();
   EXPECT_GT(port, 0);
   auto metrics = HttpGet(port, "/metrics");
-  EXPECT_EQ(metrics.first, 200);
-  EXPECT_THAT(metrics.second, HasSubstr("tandem_test_total 1"));
-  EXPECT_EQ(HttpGet(port, "/healthz").first, 200);
-  EXPECT_EQ(HttpGet(port, "/readyz").first, 200);
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, HasSubstr("tandem_test_total 1"));
+  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+  EXPECT_EQ(HttpGet(port, "/readyz").status, 200);
   ready = false;
-  EXPECT_EQ(HttpGet(port, "/readyz").first, 503);
-  EXPECT_EQ(HttpGet(port, "/nope").first, 404);
+  EXPECT_EQ(HttpGet(port, "/readyz").status, 503);
+  EXPECT_EQ(HttpGet(port, "/nope").status, 404);
   (*server)->Stop();
 }
 

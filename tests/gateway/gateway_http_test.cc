@@ -1,30 +1,40 @@
 // The gateway end to end over real HTTP: an in-process gateway in front of a real gRPC backend implementing
-// the test-only GatewayTestService, driven with raw HTTP/1.1 over loopback.
+// the test-only GatewayTestService, driven over loopback with the test kit's HTTP client and, for what a
+// well-behaved client never sends, raw bytes.
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "common/auth/jwt_signer.h"
-#include "common/auth/jwt_verifier.h"
 #include "common/grpc/server_host.h"
+#include "common/log/log.h"
+#include "common/status/error_details.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
+#include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/gateway_handler.h"
 #include "services/gateway/gateway_server.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "tandem/testing/v1/gateway_test.grpc.pb.h"
 #include "tests/fixtures/free_port.h"
+#include "tests/support/http_client.h"
+#include "tests/support/test_tokens.h"
 
 namespace tandem::gateway {
 namespace {
@@ -33,12 +43,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using tandem::testing::HttpReply;
+using tandem::testing::PersonToken;
+using tandem::testing::ServiceToken;
 using tandem::testing::v1::GatewayTestGoal;
 using tandem::testing::v1::GatewayTestService;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-const std::string kSecret(40, 's');
 
 // The backend: answers from the request so the test sees what the gateway sent, and turns magic ids into
 // errors
@@ -57,6 +68,10 @@ class Backend final : public GatewayTestService::CallbackService {
         FieldViolations violations;
         violations.Add("goal_id", "must name an existing goal");
         reactor->Finish(ToGrpcStatus(violations.ToStatus()));
+      } else if (code == grpc::StatusCode::ALREADY_EXISTS) {
+        // A conflict that names what it conflicts with, as a booking will.
+        reactor->Finish(ToGrpcStatus(ConflictError(absl::StatusCode::kAlreadyExists, "the slot is taken",
+                                                   "appointment", "appt-42", "SLOT_TAKEN")));
       } else {
         reactor->Finish(grpc::Status(code, "backend says no"));
       }
@@ -99,16 +114,45 @@ class Backend final : public GatewayTestService::CallbackService {
     return reactor;
   }
 
+  // A calendar feed: the token is checked here, as a real service would; "bad-type-<n>" calendars answer
+  // with the n-th unusable content type.
+  grpc::ServerUnaryReactor* GetFeed(grpc::CallbackServerContext* context,
+                                    const tandem::testing::v1::GetGatewayTestFeedRequest* request,
+                                    tandem::api::v1::HttpBody* response) override {
+    calls.fetch_add(1);
+    if (context->client_metadata().count("authorization") > 0) feeds_with_authorization.fetch_add(1);
+    auto* reactor = context->DefaultReactor();
+    if (request->token() != kFeedToken) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown feed token"));
+      return reactor;
+    }
+    const std::string& calendar = request->calendar_id();
+    if (calendar.rfind("bad-type-", 0) == 0) {
+      response->set_content_type(kBadContentTypes[std::stoul(calendar.substr(9))]);
+    } else {
+      response->set_content_type("text/calendar; charset=utf-8");
+    }
+    response->set_data(absl::StrCat("BEGIN:VCALENDAR\r\nX-WR-CALNAME:", calendar, "\r\nEND:VCALENDAR\r\n"));
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  static constexpr char kFeedToken[] = "feed-s3cret-7f1c";
+  static constexpr const char* kBadContentTypes[] = {
+      "",
+      "text/calendar\r\nSet-Cookie: a=b",
+      "text/calendar\nX-Evil: 1",
+      "calendar",
+      "text/",
+      "text/cal endar",
+      "text/calendar; charset",
+      "t\xC3\xABxt/calendar",
+  };
+
   std::atomic<int> calls{0};
+  std::atomic<int> feeds_with_authorization{0};
   absl::Mutex mu;
   tandem::testing::v1::ListGatewayTestGoalsRequest last_list ABSL_GUARDED_BY(mu);
-};
-
-struct Reply {
-  int status = 0;
-  std::string body;
-  http::fields headers;
-  nlohmann::json json() const { return nlohmann::json::parse(body, nullptr, false); }
 };
 
 class GatewayHttpTest : public ::testing::Test {
@@ -118,7 +162,7 @@ class GatewayHttpTest : public ::testing::Test {
     options.address = "127.0.0.1";
     backend_host_ = std::make_unique<ServerHost>(options);
     backend_host_->AddService(&backend_);
-    ASSERT_TRUE(backend_host_->Start().ok());
+    ASSERT_OK(backend_host_->Start());
     StartGateway(absl::StrCat("127.0.0.1:", backend_host_->port()));
   }
 
@@ -128,12 +172,10 @@ class GatewayHttpTest : public ::testing::Test {
     config.http.request_timeout = absl::Milliseconds(500);
     config.http.idle_timeout = absl::Seconds(5);
     config.backends.push_back({GatewayTestService::service_full_name(), backend_target});
-    auto verifier = auth::JwtVerifier::FromHs256Secret(kSecret, {"", "tandem"});
-    ASSERT_TRUE(verifier.ok());
-    auto gateway = GatewayServer::Create(std::move(config), *std::move(verifier));
+    auto gateway = GatewayServer::Create(std::move(config), testing::TestVerifier());
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     gateway_ = *std::move(gateway);
-    ASSERT_TRUE(gateway_->Start().ok());
+    ASSERT_OK(gateway_->Start());
   }
 
   void TearDown() override {
@@ -141,42 +183,13 @@ class GatewayHttpTest : public ::testing::Test {
     if (backend_host_) backend_host_->Shutdown(absl::Seconds(1));
   }
 
-  static std::string Token() {
-    auto signer = auth::JwtSigner::FromHs256Secret(kSecret, "");
-    auth::TokenClaims claims;
-    claims.subject = "u1";
-    claims.clinic_id = "c1";
-    claims.roles = {"clinician"};
-    claims.audience = "tandem";
-    return *(*signer)->Sign(claims);
-  }
+  // The caller of most tests: a clinician of clinic c1.
+  static std::string Token() { return PersonToken("clinician"); }
 
-  Reply Call(http::verb verb, const std::string& target, const std::string& body = "",
-             std::vector<std::pair<std::string, std::string>> headers = {}, bool with_token = true) {
-    asio::io_context io;
-    tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(gateway_->port())});
-    http::request<http::string_body> request(verb, target, 11);
-    request.set(http::field::host, "localhost");
-    if (with_token) request.set(http::field::authorization, "Bearer " + Token());
-    for (auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty()) {
-      request.set(http::field::content_type, "application/json");
-      request.body() = body;
-    }
-    request.prepare_payload();
-    beast::error_code write_error;  // a refused upload may be cut short; the answer is still readable
-    http::write(socket, request, write_error);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    beast::error_code ec;
-    http::read(socket, buffer, response, ec);
-    Reply reply;
-    if (ec) return reply;
-    reply.status = response.result_int();
-    reply.body = response.body();
-    reply.headers = response.base();
-    return reply;
+  HttpReply Call(http::verb verb, const std::string& target, const std::string& body = "",
+                 std::vector<std::pair<std::string, std::string>> headers = {}, bool with_token = true) {
+    return testing::HttpCall(gateway_->port(),
+                             {verb, target, body, with_token ? Token() : std::string(), std::move(headers)});
   }
 
   // Sends raw bytes and returns everything the server sends back until it closes (or `timeout`).
@@ -203,7 +216,7 @@ class GatewayHttpTest : public ::testing::Test {
 };
 
 TEST_F(GatewayHttpTest, GetWithPathVariableReturnsProtoJsonAndRequestId) {
-  Reply reply = Call(http::verb::get, "/v1/test/goals/g-1", "", {{"x-request-id", "trace-1"}});
+  HttpReply reply = Call(http::verb::get, "/v1/test/goals/g-1", "", {{"x-request-id", "trace-1"}});
   ASSERT_EQ(reply.status, 200) << reply.body;
   nlohmann::json json = reply.json();
   EXPECT_EQ(json["id"], "g-1");
@@ -212,23 +225,30 @@ TEST_F(GatewayHttpTest, GetWithPathVariableReturnsProtoJsonAndRequestId) {
   EXPECT_EQ(reply.headers["x-request-id"], "trace-1");
   EXPECT_EQ(reply.headers[http::field::content_type], "application/json");
 
-  Reply generated = Call(http::verb::get, "/v1/test/goals/g-2");
+  HttpReply generated = Call(http::verb::get, "/v1/test/goals/g-2");
   EXPECT_EQ(generated.json()["labels"]["request_id"].get<std::string>().size(), 36u);
 }
 
 TEST_F(GatewayHttpTest, MissingOrBadTokenIs401AndNothingIsForwarded) {
-  Reply missing = Call(http::verb::get, "/v1/test/goals/g-1", "", {}, /*with_token=*/false);
+  HttpReply missing = Call(http::verb::get, "/v1/test/goals/g-1", "", {}, /*with_token=*/false);
   EXPECT_EQ(missing.status, 401);
   EXPECT_THAT(std::string(missing.headers[http::field::www_authenticate]), HasSubstr("Bearer"));
-  Reply bad =
+  HttpReply bad =
       Call(http::verb::get, "/v1/test/goals/g-1", "", {{"authorization", "Bearer not.a.token"}}, false);
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(bad.json()["code"], 16);
+  // A valid service token is no ticket through the public door either.
+  const std::string service_token = ServiceToken("scheduling");
+  for (const char* target : {"/v1/test/goals/g-1", "/v1/session"}) {
+    HttpReply refused =
+        Call(http::verb::get, target, "", {{"authorization", "Bearer " + service_token}}, false);
+    EXPECT_EQ(refused.status, 401) << target;
+  }
   EXPECT_EQ(backend_.calls.load(), 0);
 }
 
 TEST_F(GatewayHttpTest, SessionDescribesTheVerifiedCaller) {
-  Reply reply = Call(http::verb::get, "/v1/session");
+  HttpReply reply = Call(http::verb::get, "/v1/session");
   ASSERT_EQ(reply.status, 200) << reply.body;
   EXPECT_EQ(reply.json()["subject"], "u1");
   EXPECT_EQ(reply.json()["clinicId"], "c1");
@@ -238,16 +258,17 @@ TEST_F(GatewayHttpTest, SessionDescribesTheVerifiedCaller) {
 
 TEST_F(GatewayHttpTest, UnknownRouteIs404AndWrongVerbIs405WithAllow) {
   EXPECT_EQ(Call(http::verb::get, "/v1/nothing/here").status, 404);
-  Reply wrong = Call(http::verb::put, "/v1/test/goals/g-1", "{}");
+  HttpReply wrong = Call(http::verb::put, "/v1/test/goals/g-1", "{}");
   EXPECT_EQ(wrong.status, 405);
   EXPECT_THAT(std::string(wrong.headers[http::field::allow]), HasSubstr("GET"));
   EXPECT_THAT(std::string(wrong.headers[http::field::allow]), HasSubstr("DELETE"));
 }
 
 TEST_F(GatewayHttpTest, QueryParametersMapToRepeatedNestedAndTypedFields) {
-  Reply reply = Call(http::verb::get,
-                     "/v1/test/clients/cl-9/goals?pageSize=25&tag=a&tag=b&filter.kind=GATEWAY_TEST_KIND_BETA"
-                     "&includeClosed=true&minVersion=12&since=2026-01-02T03:04:05Z");
+  HttpReply reply =
+      Call(http::verb::get,
+           "/v1/test/clients/cl-9/goals?pageSize=25&tag=a&tag=b&filter.kind=GATEWAY_TEST_KIND_BETA"
+           "&includeClosed=true&minVersion=12&since=2026-01-02T03:04:05Z");
   ASSERT_EQ(reply.status, 200) << reply.body;
   absl::MutexLock lock(&backend_.mu);
   const auto& seen = backend_.last_list;
@@ -262,7 +283,7 @@ TEST_F(GatewayHttpTest, QueryParametersMapToRepeatedNestedAndTypedFields) {
 }
 
 TEST_F(GatewayHttpTest, PostBodyBecomesTheRequest) {
-  Reply reply =
+  HttpReply reply =
       Call(http::verb::post, "/v1/test/clients/cl-1/goals",
            R"({"goal": {"clientWords": "sleep through the night", "kind": "GATEWAY_TEST_KIND_ALPHA"}})");
   ASSERT_EQ(reply.status, 200) << reply.body;
@@ -271,7 +292,7 @@ TEST_F(GatewayHttpTest, PostBodyBecomesTheRequest) {
 }
 
 TEST_F(GatewayHttpTest, MalformedJsonIs400WithPositionAndNoBodyText) {
-  Reply reply =
+  HttpReply reply =
       Call(http::verb::post, "/v1/test/clients/cl-1/goals", R"({"goal": {"clientWords": "nightmares" )");
   EXPECT_EQ(reply.status, 400);
   EXPECT_THAT(reply.body, Not(HasSubstr("nightmares")));
@@ -280,7 +301,7 @@ TEST_F(GatewayHttpTest, MalformedJsonIs400WithPositionAndNoBodyText) {
 }
 
 TEST_F(GatewayHttpTest, UnknownJsonFieldIs400NamingItsPath) {
-  Reply reply = Call(http::verb::post, "/v1/test/clients/cl-1/goals", R"({"goal": {"mood": "anxious"}})");
+  HttpReply reply = Call(http::verb::post, "/v1/test/clients/cl-1/goals", R"({"goal": {"mood": "anxious"}})");
   EXPECT_EQ(reply.status, 400);
   EXPECT_THAT(reply.body, HasSubstr("goal.mood"));
   EXPECT_THAT(reply.body, Not(HasSubstr("anxious")));
@@ -294,7 +315,7 @@ TEST_F(GatewayHttpTest, BackendCodesMapToHttpStatusesWithDetails) {
   for (Case c :
        {Case{3, 400}, Case{16, 401}, Case{7, 403}, Case{5, 404}, Case{6, 409}, Case{9, 409}, Case{10, 412},
         Case{8, 429}, Case{14, 503}, Case{4, 504}, Case{13, 500}, Case{2, 500}, Case{12, 500}}) {
-    Reply reply = Call(http::verb::get, absl::StrCat("/v1/test/goals/err-", c.grpc_code));
+    HttpReply reply = Call(http::verb::get, absl::StrCat("/v1/test/goals/err-", c.grpc_code));
     EXPECT_EQ(reply.status, c.http_status) << "grpc code " << c.grpc_code << ": " << reply.body;
     nlohmann::json json = reply.json();
     EXPECT_EQ(json["code"], c.grpc_code);
@@ -304,20 +325,32 @@ TEST_F(GatewayHttpTest, BackendCodesMapToHttpStatusesWithDetails) {
       EXPECT_THAT(reply.body, HasSubstr("goal_id"));
       EXPECT_THAT(reply.body, HasSubstr("must name an existing goal"));
     }
+    if (c.grpc_code == 6) {
+      // The error details cross gRPC, the gateway and JSON intact.
+      bool resource = false, reason = false;
+      for (const nlohmann::json& detail : json["details"]) {
+        if (detail["@type"] == "type.googleapis.com/google.rpc.ResourceInfo") {
+          resource = detail["resourceType"] == "appointment" && detail["resourceName"] == "appt-42";
+        }
+        if (detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo") reason = detail["reason"] == "SLOT_TAKEN";
+      }
+      EXPECT_TRUE(resource) << reply.body;
+      EXPECT_TRUE(reason) << reply.body;
+    }
   }
 }
 
 TEST_F(GatewayHttpTest, SlowBackendIs504) {
-  Reply reply = Call(http::verb::get, "/v1/test/goals/slow", "", {{"grpc-timeout", "100m"}});
+  HttpReply reply = Call(http::verb::get, "/v1/test/goals/slow", "", {{"grpc-timeout", "100m"}});
   EXPECT_EQ(reply.status, 504);
 }
 
 TEST_F(GatewayHttpTest, BackendDownIs503AndNotReady) {
   gateway_->Shutdown(absl::Seconds(1));
   StartGateway(absl::StrCat("127.0.0.1:", *testing::FreeLoopbackPort()));
-  Reply reply = Call(http::verb::get, "/v1/test/goals/g-1", "", {{"grpc-timeout", "2S"}});
+  HttpReply reply = Call(http::verb::get, "/v1/test/goals/g-1", "", {{"grpc-timeout", "2S"}});
   EXPECT_EQ(reply.status, 503) << reply.body;
-  Reply ready = Call(http::verb::get, "/readyz", "", {}, false);
+  HttpReply ready = Call(http::verb::get, "/readyz", "", {}, false);
   EXPECT_EQ(ready.status, 503) << ready.body;
   EXPECT_EQ(Call(http::verb::get, "/healthz", "", {}, false).status, 200);
 }
@@ -326,10 +359,10 @@ TEST_F(GatewayHttpTest, OperationalRoutesArePublic) {
   EXPECT_EQ(Call(http::verb::get, "/healthz", "", {}, false).status, 200);
   EXPECT_EQ(Call(http::verb::get, "/readyz", "", {}, false).status, 200);
   Call(http::verb::get, "/v1/test/goals/g-1");
-  Reply metrics = Call(http::verb::get, "/metrics", "", {}, false);
+  HttpReply metrics = Call(http::verb::get, "/metrics", "", {}, false);
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("tandem_gateway_requests_total{route=\"/v1/test/goals/{goal_id}\""));
-  Reply openapi = Call(http::verb::get, "/openapi.json", "", {}, false);
+  HttpReply openapi = Call(http::verb::get, "/openapi.json", "", {}, false);
   ASSERT_EQ(openapi.status, 200);
   nlohmann::json doc = openapi.json();
   EXPECT_TRUE(doc["paths"].contains("/v1/test/goals/{goal_id}"));
@@ -337,9 +370,9 @@ TEST_F(GatewayHttpTest, OperationalRoutesArePublic) {
 
 TEST_F(GatewayHttpTest, OversizedBodyIs413AndOversizedHeadersAre431) {
   std::string big(2 << 20, 'a');
-  Reply body = Call(http::verb::post, "/v1/test/clients/cl-1/goals", big);
+  HttpReply body = Call(http::verb::post, "/v1/test/clients/cl-1/goals", big);
   EXPECT_EQ(body.status, 413);
-  Reply headers =
+  HttpReply headers =
       Call(http::verb::get, "/v1/test/goals/g-1", "", {{"x-padding", std::string(16 << 10, 'h')}});
   EXPECT_EQ(headers.status, 431);
   EXPECT_EQ(backend_.calls.load(), 0);
@@ -374,6 +407,94 @@ TEST_F(GatewayHttpTest, PipelinedKeepAliveRequestsAreAnsweredInOrder) {
   EXPECT_LT(first, second);
   EXPECT_LT(second, third);
   EXPECT_NE(out.find("{\"status\":\"ok\"}", third), std::string::npos);
+}
+
+TEST_F(GatewayHttpTest, HttpBodyIsWrittenAsIsWithItsContentTypeAndNoBearerNeeded) {
+  HttpReply reply = Call(http::verb::get, absl::StrCat("/v1/test/feeds/cal-1/", Backend::kFeedToken), "",
+                         {{"x-request-id", "feed-1"}}, /*with_token=*/false);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.body, "BEGIN:VCALENDAR\r\nX-WR-CALNAME:cal-1\r\nEND:VCALENDAR\r\n");
+  EXPECT_EQ(reply.headers[http::field::content_type], "text/calendar; charset=utf-8");
+  EXPECT_EQ(reply.headers["x-content-type-options"], "nosniff");
+  EXPECT_EQ(reply.headers[http::field::cache_control], "no-store");
+  EXPECT_EQ(reply.headers["x-request-id"], "feed-1");
+  EXPECT_EQ(backend_.calls.load(), 1);
+  EXPECT_EQ(backend_.feeds_with_authorization.load(), 0);
+}
+
+TEST_F(GatewayHttpTest, PathTokenRouteIgnoresAndNeverForwardsAnAuthorizationHeader) {
+  const std::string target = absl::StrCat("/v1/test/feeds/cal-1/", Backend::kFeedToken);
+  // A valid bearer token, a malformed one and a service token: none is checked, none reaches the service.
+  const std::string service_token = ServiceToken("scheduling");
+  for (const std::string& header : {"Bearer " + Token(), std::string("Bearer not.a.token"),
+                                    "Bearer " + service_token, std::string("Basic dTpw")}) {
+    HttpReply reply = Call(http::verb::get, target, "", {{"authorization", header}}, /*with_token=*/false);
+    EXPECT_EQ(reply.status, 200) << header << ": " << reply.body;
+  }
+  EXPECT_EQ(backend_.calls.load(), 4);
+  EXPECT_EQ(backend_.feeds_with_authorization.load(), 0);
+  // Other routes still demand a bearer token.
+  EXPECT_EQ(Call(http::verb::get, "/v1/test/goals/g-1", "", {}, /*with_token=*/false).status, 401);
+}
+
+TEST_F(GatewayHttpTest, RawRouteErrorsStayJson) {
+  HttpReply reply = Call(http::verb::get, "/v1/test/feeds/cal-1/wrong-token", "", {}, /*with_token=*/false);
+  EXPECT_EQ(reply.status, 401);
+  EXPECT_EQ(reply.headers[http::field::content_type], "application/json");
+  EXPECT_EQ(reply.json()["status"], "UNAUTHENTICATED");
+  EXPECT_EQ(backend_.calls.load(), 1);
+}
+
+TEST_F(GatewayHttpTest, UnusableContentTypeFallsBackToOctetStream) {
+  for (size_t i = 0; i < std::size(Backend::kBadContentTypes); ++i) {
+    HttpReply reply =
+        Call(http::verb::get, absl::StrCat("/v1/test/feeds/bad-type-", i, "/", Backend::kFeedToken), "", {},
+             /*with_token=*/false);
+    ASSERT_EQ(reply.status, 200) << i << ": " << reply.body;
+    EXPECT_EQ(reply.headers[http::field::content_type], "application/octet-stream") << i;
+    EXPECT_EQ(reply.headers[http::field::set_cookie], "") << i;
+    EXPECT_EQ(reply.headers["x-evil"], "") << i;
+    EXPECT_EQ(reply.headers["x-content-type-options"], "nosniff") << i;
+    EXPECT_THAT(reply.body, HasSubstr("BEGIN:VCALENDAR")) << i;
+  }
+}
+
+TEST_F(GatewayHttpTest, PathTokenNeverReachesLogsOrMetrics) {
+  // Copies the gateway's log lines while the request runs; the gateway logs before it answers.
+  log::Init("gateway_http_test");
+  std::shared_ptr<spdlog::logger> logger = spdlog::get("tandem_json");
+  ASSERT_NE(logger, nullptr);
+  std::ostringstream lines;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(lines);
+  sink->set_pattern("%v");
+  logger->sinks().push_back(sink);
+  HttpReply reply =
+      Call(http::verb::get, absl::StrCat("/v1/test/feeds/cal-log/", Backend::kFeedToken), "", {},
+           /*with_token=*/false);
+  logger->sinks().pop_back();
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_THAT(lines.str(), HasSubstr(R"("route":"/v1/test/feeds/{calendar_id}/{token}")"));
+  EXPECT_THAT(lines.str(), Not(HasSubstr(Backend::kFeedToken)));
+
+  HttpReply metrics = Call(http::verb::get, "/metrics", "", {}, false);
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body,
+              HasSubstr(R"(tandem_gateway_requests_total{route="/v1/test/feeds/{calendar_id}/{token}")"));
+  EXPECT_THAT(metrics.body, Not(HasSubstr(Backend::kFeedToken)));
+}
+
+TEST(SafeContentTypeTest, KeepsMediaTypesAndReplacesAnythingElse) {
+  for (const char* good : {"text/calendar", "text/calendar; charset=utf-8", "application/vnd.ms-excel",
+                           "multipart/mixed;boundary=\"a b\\\"c\"", "text/plain ;\tcharset=\"utf-8\" "}) {
+    EXPECT_EQ(SafeContentType(good), good);
+  }
+  for (const char* bad : {"", "text", "text/", "/plain", "text/plain/x", "text/plain;", "text/plain; a",
+                          "text/plain; a=", "text/plain; a=\"x", "text/plain\r\nX: y", "text/plain; a=\"\r\"",
+                          "text\t/plain", "text/\x01plain"}) {
+    EXPECT_EQ(SafeContentType(bad), "application/octet-stream") << bad;
+  }
+  EXPECT_EQ(SafeContentType(absl::StrCat("text/", std::string(122, 'x'))).size(), 127u);
+  EXPECT_EQ(SafeContentType(absl::StrCat("text/", std::string(123, 'x'))), "application/octet-stream");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/status/error_details.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "gmock/gmock.h"
@@ -126,6 +127,46 @@ TEST(HttpErrorsTest, BodyKeepsFieldViolations) {
 
   // The same from an absl::Status made in the gateway.
   EXPECT_EQ(nlohmann::json::parse(ErrorBody(violations.ToStatus())), body);
+}
+
+TEST(HttpErrorsTest, BodyKeepsConflictDetails) {
+  absl::Status conflict =
+      ConflictError(absl::StatusCode::kAlreadyExists, "appointment overlaps another",
+                    "tandem.scheduling.v1.Appointment", "appointments/a-17", "APPOINTMENT_OVERLAPS");
+  HttpError error = ToHttpError(ToGrpcStatus(conflict));
+  EXPECT_EQ(error.http_status, 409);
+  EXPECT_FALSE(error.retry_after_seconds.has_value());
+  nlohmann::json body = nlohmann::json::parse(error.body);
+  EXPECT_EQ(body["code"], 6);
+  EXPECT_EQ(body["status"], "ALREADY_EXISTS");
+  EXPECT_EQ(body["message"], "appointment overlaps another");
+  EXPECT_EQ(body["details"], nlohmann::json::parse(R"([
+      {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "APPOINTMENT_OVERLAPS",
+       "domain": "tandem", "metadata": {}},
+      {"@type": "type.googleapis.com/google.rpc.ResourceInfo",
+       "resourceType": "tandem.scheduling.v1.Appointment", "resourceName": "appointments/a-17",
+       "owner": "", "description": ""}])"));
+
+  // ErrorInfo metadata, and the same body for an error made in the gateway.
+  google::rpc::ErrorInfo quota;
+  quota.set_reason("DAILY_LIMIT");
+  quota.set_domain(kErrorInfoDomain);
+  (*quota.mutable_metadata())["limit"] = "100";
+  body = nlohmann::json::parse(ErrorBody(WithDetail(absl::ResourceExhaustedError("limit reached"), quota)));
+  ASSERT_EQ(body["details"].size(), 1u);
+  EXPECT_EQ(body["details"][0]["metadata"], nlohmann::json::parse(R"({"limit": "100"})"));
+}
+
+TEST(HttpErrorsTest, BodyKeepsPreconditionFailures) {
+  absl::Status status =
+      PreconditionError("note is signed", {PreconditionViolation("NOTE_STATE", "notes/n-3", "is signed")});
+  HttpError error = ToHttpError(ToGrpcStatus(status));
+  EXPECT_EQ(error.http_status, 409);
+  nlohmann::json body = nlohmann::json::parse(error.body);
+  EXPECT_EQ(body["status"], "FAILED_PRECONDITION");
+  EXPECT_EQ(body["details"], nlohmann::json::parse(R"([
+      {"@type": "type.googleapis.com/google.rpc.PreconditionFailure",
+       "violations": [{"type": "NOTE_STATE", "subject": "notes/n-3", "description": "is signed"}]}])"));
 }
 
 TEST(HttpErrorsTest, InternalsOfTransportErrorsAreNotShown) {

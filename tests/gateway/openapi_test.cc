@@ -58,7 +58,7 @@ TEST(OpenApiTest, IsAnOpenApi3DocumentWithEveryRoutedPathAndNoOther) {
   EXPECT_EQ(document["openapi"], "3.0.3");
   EXPECT_EQ(document["info"]["title"], "Tandem test API");
   Json& paths = document["paths"];
-  EXPECT_EQ(paths.size(), 6u);
+  EXPECT_EQ(paths.size(), 7u);
   for (const auto& route : gateway_testing::TestTable().routes()) {
     std::string verb(route->verb_name());
     for (char& c : verb) c = static_cast<char>(c - 'A' + 'a');
@@ -180,6 +180,30 @@ TEST(OpenApiTest, EveryReferenceResolvesAndSecurityIsDeclared) {
   EXPECT_TRUE(error["properties"].contains("details"));
   EXPECT_EQ(document["components"]["securitySchemes"]["bearerAuth"]["scheme"], "bearer");
   EXPECT_EQ(document["security"][0].contains("bearerAuth"), true);
+  // Operations inherit the bearer requirement unless they override it.
+  EXPECT_FALSE(document["paths"]["/v1/test/goals/{goal_id}"]["get"].contains("security"));
+}
+
+TEST(OpenApiTest, PathTokenRouteNeedsNoBearerAndDescribesItsCredential) {
+  Json feed = Document()["paths"]["/v1/test/feeds/{calendar_id}/{token}"]["get"];
+  ASSERT_TRUE(feed.is_object());
+  ASSERT_TRUE(feed.contains("security"));
+  EXPECT_EQ(feed["security"], Json::array());
+  Json token = Parameter(feed, "token");
+  EXPECT_EQ(token["in"], "path");
+  EXPECT_EQ(token["x-tandem-credential"], true);
+  EXPECT_THAT(token["description"].get<std::string>(), HasSubstr("Credential"));
+  EXPECT_FALSE(Parameter(feed, "calendar_id").contains("x-tandem-credential"));
+}
+
+TEST(OpenApiTest, HttpBodyResponseIsBinaryOfARunTimeType) {
+  Json feed = Document()["paths"]["/v1/test/feeds/{calendar_id}/{token}"]["get"];
+  Json content = feed["responses"]["200"]["content"];
+  EXPECT_FALSE(content.contains("application/json"));
+  EXPECT_EQ(content["*/*"]["schema"], Json::parse(R"({"type": "string", "format": "binary"})"));
+  EXPECT_EQ(feed["responses"]["4XX"]["$ref"], "#/components/responses/Error");
+  // The wrapper message itself is never shown as a JSON schema.
+  EXPECT_FALSE(Document()["components"]["schemas"].contains("tandem.api.v1.HttpBody"));
 }
 
 }  // namespace

@@ -198,7 +198,7 @@ TEST(PathTemplateTest, SplitsRequestTargets) {
 
 TEST(RouteTableTest, RoutesEveryMethodWithARuleAndNoOther) {
   const RouteTable& table = TestTable();
-  EXPECT_THAT(table.routes(), SizeIs(9));
+  EXPECT_THAT(table.routes(), SizeIs(10));
   EXPECT_EQ(table.FindByMethod(std::string(kTestService) + ".InternalOnly"), nullptr);
   const Route* update = table.FindByMethod(std::string(kTestService) + ".UpdateGoal");
   ASSERT_NE(update, nullptr);
@@ -218,6 +218,13 @@ TEST(RouteTableTest, RoutesEveryMethodWithARuleAndNoOther) {
   ASSERT_NE(create, nullptr);
   EXPECT_EQ(create->body, "*");
   EXPECT_EQ(create->body_field, nullptr);
+  EXPECT_EQ(create->path_token, "");
+  EXPECT_FALSE(create->raw_response);
+
+  const Route* feed = table.FindByMethod(std::string(kTestService) + ".GetFeed");
+  ASSERT_NE(feed, nullptr);
+  EXPECT_EQ(feed->path_token, "token");
+  EXPECT_TRUE(feed->raw_response);
 }
 
 TEST(RouteTableTest, MatchesEachMappingCase) {
@@ -244,6 +251,7 @@ TEST(RouteTableTest, MatchesEachMappingCase) {
       // An encoded colon is never a verb separator.
       {"POST", "/v1/test/goals/g1%3Areach", "", {}},
       {"PUT", "/v1/test/scalars/s%20t", "PutScalars", {{"string_value", "s t"}}},
+      {"GET", "/v1/test/feeds/cal-1/t%2Bk", "GetFeed", {{"calendar_id", "cal-1"}, {"token", "t+k"}}},
   };
   for (const Case& c : cases) {
     Lookup lookup = table.Match(c.verb, c.path);
@@ -344,6 +352,10 @@ TEST(RouteTableTest, ValidatesRulesAgainstTheRequestMessage) {
       {R"(delete: "/v1/x" body: "*")", "DELETE routes take no body"},
       {R"(get: "/v1/x//y")", "empty segment"},
       {R"(body: "*")", "names no verb"},
+      {R"(post: "/v1/x/{id}" body: "*" path_token: "id")", "path_token is allowed on GET routes only"},
+      {R"(delete: "/v1/x/{id}" path_token: "id")", "path_token is allowed on GET routes only"},
+      {R"(get: "/v1/x/{id}" path_token: "count")", "path_token \"count\" names no variable"},
+      {R"(get: "/v1/x/{inner.leaf}" path_token: "inner")", "path_token \"inner\" names no variable"},
   };
   for (const auto& [rule, problem] : cases) {
     const google::protobuf::ServiceDescriptor* service = services.WithRule(rule);
@@ -355,7 +367,8 @@ TEST(RouteTableTest, ValidatesRulesAgainstTheRequestMessage) {
   }
   // And the valid forms of the same rules.
   for (const std::string rule : {R"(get: "/v1/x/{inner.leaf}")", R"(post: "/v1/x/{id}" body: "inner")",
-                                 R"(patch: "/v1/x/{inner.leaf}" body: "inner")", R"(put: "/v1/x/{count}")"}) {
+                                 R"(patch: "/v1/x/{inner.leaf}" body: "inner")", R"(put: "/v1/x/{count}")",
+                                 R"(get: "/v1/x/{id}/{inner.leaf}" path_token: "inner.leaf")"}) {
     auto table = RouteTable::Build({services.WithRule(rule)});
     EXPECT_TRUE(table.ok()) << rule << ": " << table.status();
   }
@@ -385,6 +398,25 @@ TEST(RouteTableTest, RoutesCarryPrototypesOfTheirMessages) {
   auto json = ToJson(*request);
   ASSERT_TRUE(json.ok()) << json.status();
   EXPECT_EQ(*json, R"({"id":"abc","inner":{"leaf":"l","leaves":["x"]},"ids":["a","b"],"count":"5"})");
+}
+
+TEST(RouteTableTest, HttpBodyResponsesAreRawInARunTimePoolToo) {
+  DynamicServices services;
+  auto table = RouteTable::Build({services.Service(
+      R"pb(method {
+             name: "Feed"
+             input_type: ".NAME.Req"
+             output_type: ".tandem.api.v1.HttpBody"
+             options {
+               [tandem.api.v1.http] { get: "/v1/feeds/{id}" path_token: "id" }
+             }
+           })pb")});
+  ASSERT_TRUE(table.ok()) << table.status();
+  Lookup lookup = table->Match("GET", "/v1/feeds/secret");
+  ASSERT_NE(lookup.route, nullptr);
+  EXPECT_TRUE(lookup.route->raw_response);
+  EXPECT_EQ(lookup.route->path_token, "id");
+  EXPECT_EQ(lookup.route->response_prototype->GetDescriptor()->full_name(), "tandem.api.v1.HttpBody");
 }
 
 TEST(RouteTableTest, ManyRoutesStillMatchTheMostSpecific) {

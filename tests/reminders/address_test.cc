@@ -1,4 +1,4 @@
-#include "services/reminders/address.h"
+#include "services/reminders/domain/address.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "services/reminders/backoff.h"
+#include "services/reminders/domain/backoff.h"
 
 #include <limits>
 

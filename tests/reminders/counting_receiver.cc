@@ -1,7 +1,7 @@
 #include "tests/reminders/counting_receiver.h"
 
 #include "absl/strings/ascii.h"
-#include "services/reminders/webhook_signature.h"
+#include "services/reminders/channels/webhook_signature.h"
 
 namespace tandem::reminders {
 

@@ -1,11 +1,11 @@
 // Pure delivery logic: message building in the recipient's zone, discretion at send time, and the outcome of
 // an attempt (delivered, retried after a backoff that respects quiet hours, dead-lettered).
-#include "services/reminders/delivery.h"
+#include "services/reminders/domain/delivery.h"
 
 #include "common/time/time_zone.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "services/reminders/template.h"
+#include "services/reminders/domain/template.h"
 
 namespace tandem::reminders {
 namespace {

@@ -1,4 +1,4 @@
-#include "services/reminders/discretion.h"
+#include "services/reminders/domain/discretion.h"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // The dispatcher end to end on real parts: SQLite, a real redis-server, a real HTTP receiver. Covers
 // delivery, retries with backoff, dead letters, cancellation, discretion at send time, Redis lost and
 // restarted empty, a consumer that died mid-batch, and two dispatchers sharing the work exactly once.
-#include "services/reminders/dispatcher.h"
+#include "services/reminders/dispatch/dispatcher.h"
 
 #include <atomic>
 #include <map>
@@ -11,7 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
-#include "services/reminders/webhook_channel.h"
+#include "services/reminders/channels/webhook_channel.h"
 #include "tests/reminders/counting_receiver.h"
 #include "tests/reminders/reminders_harness.h"
 
@@ -68,7 +68,7 @@ class DispatcherTest : public ::testing::Test {
   // Stores and indexes a reminder, as the service does.
   ReminderProto Schedule(const std::string& key, absl::Time due,
                          const std::string& owner = "appointment/a1") {
-    auto stored = h_->store().Schedule(h_->MakeReminder(key, due, owner));
+    auto stored = h_->Schedule(h_->MakeReminder(key, due, owner));
     EXPECT_TRUE(stored.ok()) << stored.status();
     EXPECT_TRUE(h_->index().Add({{stored->reminder_id(), due}}).ok());
     return *stored;
@@ -150,7 +150,7 @@ TEST_F(DispatcherTest, ACancelledReminderIsNeverSent) {
   StartDispatcher(receiver);
   ReminderProto r = Schedule("cancel-me", absl::Now() + absl::Milliseconds(700), "appointment/cancelled");
   ReminderProto other = Schedule("keep-me", absl::Now() + absl::Milliseconds(700), "appointment/kept");
-  auto cancelled = h_->store().CancelByOwner("c1", "appointment/cancelled");
+  auto cancelled = h_->CancelByOwner("c1", "appointment/cancelled");
   ASSERT_TRUE(cancelled.ok());
   EXPECT_EQ(*cancelled, 1);
   ASSERT_TRUE(WaitFor([&] { return StateOf(other) == v1::REMINDER_STATE_DELIVERED; }));
@@ -165,7 +165,7 @@ TEST_F(DispatcherTest, ADeniedWordArrivingAtSendTimeIsDeadLetteredAndNotSent) {
   StartDispatcher(receiver);
   NewReminder n = h_->MakeReminder("indiscreet", absl::Now());
   (*n.reminder.mutable_params())["first_name"] = "your psychiatric";
-  auto stored = h_->store().Schedule(n);
+  auto stored = h_->Schedule(n);
   ASSERT_TRUE(stored.ok());
   ASSERT_TRUE(h_->index().Add({{stored->reminder_id(), absl::Now()}}).ok());
   ASSERT_TRUE(WaitFor([&] { return StateOf(*stored) == v1::REMINDER_STATE_DEAD; }));

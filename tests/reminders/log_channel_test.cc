@@ -1,4 +1,4 @@
-#include "services/reminders/log_channel.h"
+#include "services/reminders/channels/log_channel.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "services/reminders/quiet_hours.h"
+#include "services/reminders/domain/quiet_hours.h"
 
 #include <string>
 

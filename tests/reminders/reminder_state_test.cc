@@ -1,4 +1,4 @@
-#include "services/reminders/reminder_state.h"
+#include "services/reminders/domain/reminder_state.h"
 
 #include <string>
 #include <vector>

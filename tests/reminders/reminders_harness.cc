@@ -2,12 +2,13 @@
 
 #include "common/audit/audit_migrations.h"
 #include "common/crypto/crypto_migrations.h"
+#include "common/db/idempotency_migrations.h"
 #include "common/db/migrator.h"
 #include "common/db/open_database.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 #include "google/protobuf/util/time_util.h"
-#include "services/reminders/reminders_migrations.h"
+#include "services/reminders/store/reminders_migrations.h"
 #include "tests/fixtures/temp_dir.h"
 
 namespace tandem::reminders {
@@ -18,13 +19,14 @@ absl::StatusOr<std::unique_ptr<RemindersHarness>> RemindersHarness::Create(const
   ASSIGN_OR_RETURN(h->dir_, tandem::testing::MakeTempDir("reminders"));
   ASSIGN_OR_RETURN(h->db_, db::OpenDatabase("sqlite://" + h->dir_ + "/reminders.db"));
   for (const db::MigrationSet* set :
-       {&migrations::audit(), &migrations::crypto(), &migrations::reminders()}) {
+       {&migrations::audit(), &migrations::crypto(), &migrations::idempotency(), &migrations::reminders()}) {
     RETURN_IF_ERROR(db::ApplyMigrations(*h->db_, *set));
   }
   h->keys_ = std::make_unique<crypto::SqlDataKeyStore>(*h->db_);
   ASSIGN_OR_RETURN(crypto::KeyEncryptionKey kek, crypto::ParseKeyEncryptionKey(std::string(64, 'b')));
   h->cipher_ = std::make_unique<crypto::ClinicalCipher>(crypto::KeyRing(std::move(kek)), *h->keys_);
-  h->store_ = std::make_unique<SqlReminderStore>(*h->db_, *h->cipher_, clock);
+  h->audit_ = std::make_unique<audit::AuditLog>(*h->db_, clock);
+  h->store_ = std::make_unique<SqlReminderStore>(*h->db_, *h->cipher_, *h->audit_, clock);
   ASSIGN_OR_RETURN(h->redis_server_, tandem::testing::RedisServer::Start());
   redis::RedisPoolOptions options;
   options.port = h->redis_server_->port();
@@ -40,6 +42,7 @@ RemindersHarness::~RemindersHarness() {
   redis_.reset();
   redis_server_.reset();
   store_.reset();
+  audit_.reset();
   cipher_.reset();
   keys_.reset();
   db_.reset();
@@ -54,7 +57,31 @@ absl::Status RemindersHarness::PutDefaultTemplate() {
   t.set_subject("A reminder");
   t.set_body("Hello {{first_name}}, see you {{due_local_time}}.");
   t.set_discreet(true);
-  return store_->PutTemplate(t);
+  return store_->PutTemplate(t, AuditEntryFor("reminder_template.register", "t1"));
+}
+
+audit::AuditEntry RemindersHarness::AuditEntryFor(const std::string& action, const std::string& resource_id,
+                                                  const std::string& clinic_id) {
+  audit::AuditEntry entry;
+  entry.clinic_id = clinic_id;
+  entry.actor = "scheduling";
+  entry.actor_role = "service";
+  entry.action = action;
+  entry.resource_type = "reminder";
+  entry.resource_id = resource_id;
+  entry.outcome = std::string(audit::kOutcomeOk);
+  return entry;
+}
+
+absl::StatusOr<ReminderProto> RemindersHarness::Schedule(const NewReminder& reminder) {
+  return store_->Schedule(reminder, AuditEntryFor("reminder.schedule", reminder.reminder.reminder_id(),
+                                                  reminder.reminder.clinic_id()));
+}
+
+absl::StatusOr<int> RemindersHarness::CancelByOwner(const std::string& clinic_id,
+                                                    const std::string& owner_ref) {
+  return store_->CancelByOwner(clinic_id, owner_ref, 0,
+                               AuditEntryFor("reminder.cancel", owner_ref, clinic_id));
 }
 
 NewReminder RemindersHarness::MakeReminder(const std::string& key, absl::Time due, const std::string& owner) {

@@ -4,13 +4,14 @@
 #include <memory>
 #include <string>
 
+#include "common/audit/audit_log.h"
 #include "common/crypto/clinical_cipher.h"
 #include "common/crypto/sql_data_key_store.h"
 #include "common/db/database.h"
 #include "common/redis/redis_pool.h"
 #include "common/time/clock.h"
-#include "services/reminders/due_index.h"
-#include "services/reminders/sql_reminder_store.h"
+#include "services/reminders/dispatch/due_index.h"
+#include "services/reminders/store/sql_reminder_store.h"
 #include "tests/fixtures/redis_server.h"
 
 namespace tandem::reminders {
@@ -23,6 +24,7 @@ class RemindersHarness {
   ~RemindersHarness();
 
   db::Database& database() { return *db_; }
+  const audit::AuditLog& audit() { return *audit_; }
   SqlReminderStore& store() { return *store_; }
   DueIndex& index() { return *index_; }
   redis::RedisPool& redis() { return *redis_; }
@@ -34,6 +36,12 @@ class RemindersHarness {
   NewReminder MakeReminder(const std::string& key, absl::Time due,
                            const std::string& owner = "appointment/a1");
 
+  // The store's writes with the audit row a scheduling service's call would carry.
+  static audit::AuditEntry AuditEntryFor(const std::string& action, const std::string& resource_id,
+                                         const std::string& clinic_id = "c1");
+  absl::StatusOr<ReminderProto> Schedule(const NewReminder& reminder);
+  absl::StatusOr<int> CancelByOwner(const std::string& clinic_id, const std::string& owner_ref);
+
  private:
   RemindersHarness() = default;
   const Clock* clock_ = nullptr;
@@ -41,6 +49,7 @@ class RemindersHarness {
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<crypto::SqlDataKeyStore> keys_;
   std::unique_ptr<crypto::ClinicalCipher> cipher_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<SqlReminderStore> store_;
   std::unique_ptr<tandem::testing::RedisServer> redis_server_;
   std::unique_ptr<redis::RedisPool> redis_;

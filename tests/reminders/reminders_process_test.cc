@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/auth/jwt_signer.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
@@ -22,6 +21,7 @@
 #include "tests/fixtures/temp_dir.h"
 #include "tests/fixtures/test_postgres.h"
 #include "tests/reminders/counting_receiver.h"
+#include "tests/support/test_tokens.h"
 
 namespace tandem::reminders {
 namespace {
@@ -29,7 +29,6 @@ namespace {
 namespace v1 = tandem::reminders::v1;
 using google::protobuf::util::TimeUtil;
 
-constexpr char kSecret[] = "reminders-process-test-secret-0123456789";
 constexpr int kThreads = 2;
 constexpr int kBatch = 2;
 
@@ -39,7 +38,7 @@ class RemindersProcessTest : public ::testing::Test {
     auto dir = tandem::testing::MakeTempDir("reminders-proc");
     ASSERT_TRUE(dir.ok());
     dir_ = *dir;
-    std::ofstream(dir_ + "/secret") << kSecret;
+    std::ofstream(dir_ + "/secret") << tandem::testing::kTestHs256Secret;
     std::ofstream(dir_ + "/webhook") << "0123456789abcdef0123456789abcdef";
     std::ofstream(dir_ + "/kek") << std::string(64, 'c');
     auto db = tandem::testing::NewTestDatabaseUrl();
@@ -90,13 +89,8 @@ class RemindersProcessTest : public ::testing::Test {
   }
 
   std::unique_ptr<grpc::ClientContext> Context() {
-    auto signer = auth::JwtSigner::FromHs256Secret(kSecret, "");
-    auth::TokenClaims claims;
-    claims.subject = "scheduling";
-    claims.roles = {"service"};
-    claims.audience = "tandem";
     auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + *(*signer)->Sign(claims));
+    context->AddMetadata("authorization", "Bearer " + tandem::testing::ServiceToken("scheduling"));
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     return context;
   }

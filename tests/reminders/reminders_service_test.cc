@@ -1,46 +1,58 @@
-// The reminders gRPC API in process (real SQLite, real Redis), and its read routes through the real gateway
-// over HTTP: service-only access, tenancy of the end user, every bad input refused with nothing stored,
-// idempotent scheduling, indexing in Redis, cancellation, and what support sees of a reminder.
-#include "services/reminders/reminders_service.h"
+// The reminders gRPC API in process on the real runtime (SQLite, real Redis), and its read routes through the
+// real gateway over HTTP: the authorization table (every method, every kind of caller), tenancy, every bad
+// input refused with nothing stored, idempotent scheduling, indexing in Redis, cancellation, the audit trail
+// and what support sees of a reminder.
+#include "services/reminders/api/reminders_service.h"
 
+#include <fstream>
 #include <memory>
 #include <string>
 
-#include "boost/asio.hpp"
-#include "boost/beast/core.hpp"
-#include "boost/beast/http.hpp"
-#include "common/audit/audit_log.h"
-#include "common/auth/jwt_signer.h"
-#include "common/grpc/server_host.h"
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "absl/synchronization/notification.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/gateway_server.h"
-#include "tests/reminders/reminders_harness.h"
+#include "services/reminders/api/reminders_app.h"
+#include "services/reminders/store/sql_reminder_store.h"
+#include "tests/fixtures/redis_server.h"
+#include "tests/fixtures/temp_dir.h"
+#include "tests/support/http_client.h"
+#include "tests/support/service_fixture.h"
+#include "tests/support/test_tokens.h"
+
+ABSL_DECLARE_FLAG(bool, dispatch);
+ABSL_DECLARE_FLAG(bool, log_channel);
+ABSL_DECLARE_FLAG(bool, webhook_allow_http);
+ABSL_DECLARE_FLAG(std::string, redis_prefix);
+ABSL_DECLARE_FLAG(std::string, webhook_secret_file);
+ABSL_DECLARE_FLAG(std::string, webhook_url);
 
 namespace tandem::reminders {
 namespace {
 
 namespace v1 = tandem::reminders::v1;
-namespace http = boost::beast::http;
 using google::protobuf::util::TimeUtil;
+using tandem::testing::PersonToken;
+using tandem::testing::ServiceFixture;
 using ::testing::Contains;
-
-constexpr char kSecret[] = "reminders-service-test-secret-0123456789";
 
 std::string Token(const std::string& subject, const std::vector<std::string>& roles,
                   const std::string& clinic = "") {
-  auto signer = auth::JwtSigner::FromHs256Secret(kSecret, "");
   auth::TokenClaims claims;
   claims.subject = subject;
   claims.clinic_id = clinic;
   claims.roles = roles;
-  claims.audience = "tandem";
-  return *(*signer)->Sign(claims);
+  return tandem::testing::MintToken(claims);
 }
 
 std::vector<std::string> Fields(const grpc::Status& status) {
@@ -52,39 +64,42 @@ std::vector<std::string> Fields(const grpc::Status& status) {
 class RemindersServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto harness = RemindersHarness::Create();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    h_ = *std::move(harness);
-    auto verifier = auth::JwtVerifier::FromHs256Secret(kSecret, {"", "tandem"});
-    ASSERT_TRUE(verifier.ok());
-    verifier_ = *std::move(verifier);
-    audit_ = std::make_unique<audit::AuditLog>(h_->database());
-    ServerOptions options;
-    options.address = "127.0.0.1";
-    host_ = std::make_unique<ServerHost>(options);
-    RemindersServiceDeps deps;
-    deps.store = &h_->store();
-    deps.index = &h_->index();
-    deps.verifier = verifier_.get();
-    deps.audit = audit_.get();
-    deps.workers = &host_->workers();
-    deps.policy = &DiscretionPolicy::Default();
-    deps.channels = {ChannelKind::kWebhook, ChannelKind::kLog};
-    service_ = std::make_unique<RemindersService>(std::move(deps));
-    host_->AddService(service_.get());
-    ASSERT_TRUE(host_->Start().ok());
-    stub_ = v1::ReminderService::NewStub(host_->InProcessChannel());
+    auto redis_server = tandem::testing::RedisServer::Start();
+    ASSERT_TRUE(redis_server.ok()) << redis_server.status();
+    redis_server_ = *std::move(redis_server);
+    absl::SetFlag(&FLAGS_dispatch, false);  // the API alone: nothing is sent while a test looks at state
+    // The webhook and log channels are configured (nothing is sent: the dispatcher is off); email is not.
+    auto dir = tandem::testing::MakeTempDir("reminders-service");
+    ASSERT_TRUE(dir.ok());
+    dir_ = *dir;
+    std::ofstream(dir_ + "/webhook.secret") << "webhook-secret-0123456789abcdef";
+    absl::SetFlag(&FLAGS_webhook_url, "http://127.0.0.1:1/hook");
+    absl::SetFlag(&FLAGS_webhook_allow_http, true);
+    absl::SetFlag(&FLAGS_webhook_secret_file, dir_ + "/webhook.secret");
+    absl::SetFlag(&FLAGS_log_channel, true);
+    auto fixture = ServiceFixture::Start(
+        RemindersDefinition(), BuildReminders,
+        {.db_url = "", .redis_url = absl::StrCat("redis://127.0.0.1:", redis_server_->port())});
+    ASSERT_TRUE(fixture.ok()) << fixture.status();
+    fixture_ = *std::move(fixture);
+    // A second view of the same database and Redis, for checking what the service stored.
+    store_ = std::make_unique<SqlReminderStore>(fixture_->runtime().database(), fixture_->runtime().cipher(),
+                                                fixture_->runtime().audit());
+    redis::RedisPoolOptions options;
+    options.port = redis_server_->port();
+    redis_ = std::make_unique<redis::RedisPool>(options);
+    index_ = std::make_unique<DueIndex>(*redis_, absl::GetFlag(FLAGS_redis_prefix));
+    stub_ = v1::ReminderService::NewStub(fixture_->channel());
     ASSERT_TRUE(RegisterTemplate(ValidTemplate()).ok());
   }
   void TearDown() override {
     if (gateway_) gateway_->Shutdown(absl::Seconds(1));
-    host_->Shutdown(absl::Seconds(1));
+    fixture_.reset();
+    if (!dir_.empty()) tandem::testing::RemoveTree(dir_);
   }
 
-  std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    if (!token.empty()) context->AddMetadata("authorization", "Bearer " + token);
-    return context;
+  static std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    return ServiceFixture::Context(token);
   }
 
   static v1::Template ValidTemplate() {
@@ -105,7 +120,7 @@ class RemindersServiceTest : public ::testing::Test {
     return stub_->RegisterTemplate(Context(token).get(), request, &response);
   }
 
-  static std::string ServiceToken() { return Token("scheduling", {"service"}); }
+  static std::string ServiceToken() { return tandem::testing::ServiceToken("scheduling"); }
 
   static v1::ScheduleReminderRequest ValidRequest(const std::string& key = "appointment/a1/24h") {
     v1::ScheduleReminderRequest r;
@@ -134,37 +149,33 @@ class RemindersServiceTest : public ::testing::Test {
     return response.reminders_size();
   }
 
-  // GET through a real gateway in front of this service.
-  std::pair<int, nlohmann::json> HttpGet(const std::string& target, const std::string& token) {
+  int CountRows(const std::string& clinic, const std::string& outcome) {
+    int n = 0;
+    for (const auto& row : fixture_->AuditRows(clinic)) n += row.outcome == outcome;
+    return n;
+  }
+
+  // A request through a real gateway in front of this service.
+  tandem::testing::HttpReply HttpGet(const std::string& target, const std::string& token) {
     if (!gateway_) {
       gateway::GatewayConfig config;
       config.http.address = "127.0.0.1";
-      config.backends.push_back(
-          {std::string(v1::ReminderService::service_full_name()), absl::StrCat("127.0.0.1:", host_->port())});
-      auto verifier = auth::JwtVerifier::FromHs256Secret(kSecret, {"", "tandem"});
-      auto created = gateway::GatewayServer::Create(std::move(config), *std::move(verifier));
+      config.backends.push_back({std::string(v1::ReminderService::service_full_name()),
+                                 absl::StrCat("127.0.0.1:", fixture_->port())});
+      auto created = gateway::GatewayServer::Create(std::move(config), tandem::testing::TestVerifier());
       EXPECT_TRUE(created.ok()) << created.status();
       gateway_ = *std::move(created);
       EXPECT_TRUE(gateway_->Start().ok());
     }
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket socket(io);
-    socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(gateway_->port())});
-    http::request<http::string_body> request(http::verb::get, target, 11);
-    request.set(http::field::host, "localhost");
-    request.set(http::field::authorization, "Bearer " + token);
-    http::write(socket, request);
-    boost::beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(socket, buffer, response);
-    return {static_cast<int>(response.result_int()), nlohmann::json::parse(response.body(), nullptr, false)};
+    return tandem::testing::HttpGet(gateway_->port(), target, token);
   }
 
-  std::unique_ptr<RemindersHarness> h_;
-  std::unique_ptr<auth::JwtVerifier> verifier_;
-  std::unique_ptr<audit::AuditLog> audit_;
-  std::unique_ptr<ServerHost> host_;
-  std::unique_ptr<RemindersService> service_;
+  std::string dir_;
+  std::unique_ptr<tandem::testing::RedisServer> redis_server_;
+  std::unique_ptr<ServiceFixture> fixture_;
+  std::unique_ptr<SqlReminderStore> store_;
+  std::unique_ptr<redis::RedisPool> redis_;
+  std::unique_ptr<DueIndex> index_;
   std::unique_ptr<v1::ReminderService::Stub> stub_;
   std::unique_ptr<gateway::GatewayServer> gateway_;
 };
@@ -178,11 +189,11 @@ TEST_F(RemindersServiceTest, SchedulesStoresIndexesAndShowsSupportNoPersonalData
   EXPECT_EQ(reminder.recipient().find("5550100"), std::string::npos);
   EXPECT_TRUE(reminder.params().empty());
   // Indexed by next attempt time; Redis holds the id only.
-  auto score = h_->redis().Command({"ZSCORE", h_->index().due_key(), reminder.reminder_id()});
+  auto score = redis_->Command({"ZSCORE", index_->due_key(), reminder.reminder_id()});
   ASSERT_TRUE(score.ok());
   EXPECT_EQ(score->str(), absl::StrCat(TimeUtil::TimestampToMilliseconds(reminder.next_attempt_time())));
   // The stored row still has the real recipient (sealed at rest, opened for the dispatcher).
-  EXPECT_EQ(h_->store().Get("c1", reminder.reminder_id())->recipient(), "+15550100");
+  EXPECT_EQ(store_->Get("c1", reminder.reminder_id())->recipient(), "+15550100");
 
   v1::GetReminderRequest get;
   get.set_clinic_id("c1");
@@ -223,26 +234,89 @@ TEST_F(RemindersServiceTest, ARetriedScheduleReturnsTheFirstReminderAndAReusedKe
   EXPECT_EQ(Stored(), 1);
 }
 
-TEST_F(RemindersServiceTest, OnlyServicesMayCallAndTheirEndUserMustBelongToTheClinic) {
+TEST_F(RemindersServiceTest, OnlyTheRemindingServicesMaySchedule) {
+  const int denied_before = CountRows("c1", "denied");
   v1::Reminder reminder;
   EXPECT_EQ(Schedule(ValidRequest(), &reminder, "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Schedule(ValidRequest(), &reminder, "not-a-token").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Schedule(ValidRequest(), &reminder, Token("u1", {"clinician"}, "c1")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Schedule(ValidRequest(), &reminder, Token("u1", {"admin"}, "c1")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  auto context = Context(ServiceToken());
-  context->AddMetadata("x-tandem-end-user", Token("u9", {"clinician"}, "c2"));
-  EXPECT_EQ(stub_->ScheduleReminder(context.get(), ValidRequest(), &reminder).error_code(),
+  EXPECT_EQ(Schedule(ValidRequest(), &reminder, tandem::testing::ServiceToken("notes")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(RegisterTemplate(ValidTemplate(), Token("u1", {"clinician"}, "c1")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Stored(), 0);
-  // The refusals are audited.
-  auto entries = audit_->List("c1", {}, 50, "");
-  ASSERT_TRUE(entries.ok());
-  int denied = 0;
-  for (const auto& e : entries->entries) denied += e.outcome == "denied";
-  EXPECT_GE(denied, 3);
+  // Each refusal of an authenticated caller is one denied row; calls without a valid token write nothing.
+  EXPECT_EQ(CountRows("c1", "denied") - denied_before, 4);
+}
+
+TEST_F(RemindersServiceTest, AServiceActingForSomeoneIsHeldToThatPersonsRoleAndClinic) {
+  v1::Reminder reminder;
+  auto for_person = [&](const std::string& person) {
+    return stub_
+        ->ScheduleReminder(ServiceFixture::Context(ServiceToken(), person).get(), ValidRequest(), &reminder)
+        .error_code();
+  };
+  using tandem::testing::EndUserAssertion;
+  // Another clinic's person: the request's clinic is not theirs, which looks like a missing record.
+  EXPECT_EQ(for_person(EndUserAssertion("scheduling", "reminders", "clinician", "u9", "c2")),
+            grpc::StatusCode::NOT_FOUND);
+  // Support staff may read delivery status but not schedule, even through a service.
+  EXPECT_EQ(for_person(EndUserAssertion("scheduling", "reminders", "support", "s1", "c1")),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The person's own token is no assertion; an assertion made by another service, or for another one, fails.
+  EXPECT_EQ(for_person(Token("u1", {"clinician"}, "c1")), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(for_person(EndUserAssertion("homework", "reminders", "clinician")), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(for_person(EndUserAssertion("scheduling", "notes", "clinician")), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Stored(), 0);
+  ASSERT_EQ(for_person(EndUserAssertion("scheduling", "reminders", "clinician")), grpc::StatusCode::OK);
+  auto rows = fixture_->AuditRows("c1");
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().action, "reminder.schedule");
+  EXPECT_EQ(rows.back().actor, "scheduling");
+  EXPECT_EQ(rows.back().on_behalf_of, "u1");
+  EXPECT_EQ(rows.back().resource_id, reminder.reminder_id());
+}
+
+TEST_F(RemindersServiceTest, EveryMethodHasARuleAndRefusesOthersWithAnAuditedDenial) {
+  ASSERT_TRUE(RemindersRules().Validate().ok());
+  grpc::GenericStub generic(fixture_->channel());
+  const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      std::string(v1::ReminderService::service_full_name()));
+  ASSERT_NE(service, nullptr);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const std::string method = absl::StrCat("/", service->full_name(), "/", service->method(i)->name());
+    struct Caller {
+      std::string token;
+      grpc::StatusCode code;
+      int denied_rows;  // in clinic c1
+    };
+    // The request names no clinic, so a denial is recorded in the caller's own clinic when it has one.
+    const std::vector<Caller> callers = {
+        {"", grpc::StatusCode::UNAUTHENTICATED, 0},
+        {Token("c9", {"client"}, "c1"), grpc::StatusCode::PERMISSION_DENIED, 1},
+        {tandem::testing::ServiceToken("reminders-intruder"), grpc::StatusCode::PERMISSION_DENIED, 0},
+    };
+    for (const Caller& caller : callers) {
+      const int denied_before = CountRows("c1", "denied");
+      grpc::ClientContext context;
+      if (!caller.token.empty()) context.AddMetadata("authorization", "Bearer " + caller.token);
+      grpc::Slice empty("");  // an empty message: every field at its default
+      grpc::ByteBuffer request(&empty, 1), response;
+      absl::Notification done;
+      grpc::Status status;
+      generic.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+        status = std::move(s);
+        done.Notify();
+      });
+      done.WaitForNotification();
+      EXPECT_EQ(status.error_code(), caller.code) << method;
+      EXPECT_EQ(CountRows("c1", "denied") - denied_before, caller.denied_rows) << method;
+    }
+  }
 }
 
 TEST_F(RemindersServiceTest, BadInputIsRefusedWithEveryViolationAndNothingIsStored) {
@@ -279,7 +353,7 @@ TEST_F(RemindersServiceTest, BadInputIsRefusedWithEveryViolationAndNothingIsStor
     EXPECT_THAT(Fields(status), Contains(c.field)) << c.name;
   }
   EXPECT_EQ(Stored(), 0);
-  auto zcard = h_->redis().Command({"ZCARD", h_->index().due_key()});
+  auto zcard = redis_->Command({"ZCARD", index_->due_key()});
   EXPECT_EQ(zcard->integer(), 0);
 }
 
@@ -291,7 +365,7 @@ TEST_F(RemindersServiceTest, ADiscreetTemplateWithADeniedWordIsRefusedAndNotStor
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(Fields(status), Contains("template.body"));
   EXPECT_EQ(status.error_message().find("therapy"), std::string::npos);
-  EXPECT_EQ(h_->store().GetTemplate("c1", "indiscreet").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->GetTemplate("c1", "indiscreet").status().code(), absl::StatusCode::kNotFound);
   t.set_body("See you in Essex at {{due_local_time}}");  // whole words only
   EXPECT_TRUE(RegisterTemplate(t).ok());
 }
@@ -320,26 +394,75 @@ TEST_F(RemindersServiceTest, CancelByOwnerAndListByState) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(RemindersServiceTest, ReadRoutesThroughTheGatewayOverHttp) {
+TEST_F(RemindersServiceTest, PagesAreKeysetTokensBoundToTheirFilter) {
+  for (const char* key : {"p1", "p2", "p3"}) {
+    v1::Reminder reminder;
+    ASSERT_TRUE(Schedule(ValidRequest(key), &reminder).ok());
+  }
+  v1::ListRemindersRequest list;
+  list.set_clinic_id("c1");
+  list.mutable_page()->set_page_size(2);
+  v1::ListRemindersResponse first;
+  ASSERT_TRUE(stub_->ListReminders(Context(ServiceToken()).get(), list, &first).ok());
+  ASSERT_EQ(first.reminders_size(), 2);
+  ASSERT_FALSE(first.page().next_page_token().empty());
+  // A reminder scheduled between pages does not shift the next one.
+  v1::Reminder late;
+  ASSERT_TRUE(Schedule(ValidRequest("p4"), &late).ok());
+  list.mutable_page()->set_page_token(first.page().next_page_token());
+  v1::ListRemindersResponse second;
+  ASSERT_TRUE(stub_->ListReminders(Context(ServiceToken()).get(), list, &second).ok());
+  ASSERT_EQ(second.reminders_size(), 2);
+  EXPECT_NE(second.reminders(0).reminder_id(), first.reminders(1).reminder_id());
+  EXPECT_EQ(second.reminders(1).reminder_id(), late.reminder_id());
+  // The token belongs to its filter; a negative size is refused; 0 is the default and a huge one is clamped.
+  v1::ListRemindersRequest other = list;
+  other.set_state(v1::REMINDER_STATE_SCHEDULED);
+  v1::ListRemindersResponse unused;
+  grpc::Status changed = stub_->ListReminders(Context(ServiceToken()).get(), other, &unused);
+  EXPECT_EQ(changed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Fields(changed), Contains("page.page_token"));
+  other = list;
+  other.mutable_page()->set_page_size(-1);
+  grpc::Status negative = stub_->ListReminders(Context(ServiceToken()).get(), other, &unused);
+  EXPECT_EQ(negative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Fields(negative), Contains("page.page_size"));
+  other.clear_page();
+  other.mutable_page()->set_page_size(1 << 30);
+  v1::ListRemindersResponse all;
+  ASSERT_TRUE(stub_->ListReminders(Context(ServiceToken()).get(), other, &all).ok());
+  EXPECT_EQ(all.reminders_size(), 4);
+  EXPECT_TRUE(all.page().next_page_token().empty());
+}
+
+TEST_F(RemindersServiceTest, SupportStaffReadDeliveryStatusThroughTheGatewayInTheirOwnClinicOnly) {
   v1::Reminder reminder;
   ASSERT_TRUE(Schedule(ValidRequest(), &reminder).ok());
-  auto [status, body] = HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), ServiceToken());
-  EXPECT_EQ(status, 200);
-  EXPECT_EQ(body["reminderId"], reminder.reminder_id());
-  EXPECT_EQ(body["state"], "REMINDER_STATE_SCHEDULED");
-  EXPECT_EQ(body["recipient"], "(phone)");
+  const std::string support = PersonToken("support", "s1", "c1");
+  auto got = HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), support);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.json()["reminderId"], reminder.reminder_id());
+  EXPECT_EQ(got.json()["state"], "REMINDER_STATE_SCHEDULED");
+  EXPECT_EQ(got.json()["recipient"], "(phone)");
 
-  auto [list_status, list] =
-      HttpGet("/v1/clinics/c1/reminders?state=REMINDER_STATE_SCHEDULED", ServiceToken());
-  EXPECT_EQ(list_status, 200);
-  EXPECT_EQ(list["reminders"].size(), 1u);
+  auto list = HttpGet("/v1/clinics/c1/reminders?state=REMINDER_STATE_SCHEDULED", support);
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.json()["reminders"].size(), 1u);
 
-  auto [denied, error] =
-      HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), Token("u1", {"clinician"}, "c1"));
-  EXPECT_EQ(denied, 403);
-  auto [missing, _] =
-      HttpGet("/v1/clinics/c1/reminders/0190aaaa-0000-7000-8000-000000000000", ServiceToken());
-  EXPECT_EQ(missing, 404);
+  EXPECT_EQ(HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), PersonToken("clinician")).status,
+            403);
+  // Another clinic's support staff cannot tell the reminder exists.
+  EXPECT_EQ(HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), PersonToken("support", "s2", "c2"))
+                .status,
+            404);
+  EXPECT_EQ(HttpGet("/v1/clinics/c1/reminders/0190aaaa-0000-7000-8000-000000000000", support).status, 404);
+  // Service tokens belong inside the cluster: the public gateway refuses them.
+  EXPECT_EQ(HttpGet("/v1/clinics/c1/reminders/" + reminder.reminder_id(), ServiceToken()).status, 401);
+  // The reads were audited with the person who made them.
+  auto rows = fixture_->AuditRows("c1");
+  int support_reads = 0;
+  for (const auto& row : rows) support_reads += row.actor == "s1" && row.outcome == "ok";
+  EXPECT_EQ(support_reads, 2);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Validation of scheduling and template registration: every problem reported at once, on the right field,
 // without quoting values.
-#include "services/reminders/schedule_validation.h"
+#include "services/reminders/domain/schedule_validation.h"
 
 #include <string>
 #include <vector>

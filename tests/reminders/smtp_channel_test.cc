@@ -1,4 +1,4 @@
-#include "services/reminders/smtp_channel.h"
+#include "services/reminders/channels/smtp_channel.h"
 
 #include <string>
 

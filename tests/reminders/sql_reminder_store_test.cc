@@ -1,20 +1,24 @@
 // The reminders store contract on SQLite and PostgreSQL.
-#include "services/reminders/sql_reminder_store.h"
+#include "services/reminders/store/sql_reminder_store.h"
 
 #include <memory>
 #include <string>
 
+#include "common/audit/audit_log.h"
+#include "common/audit/audit_migrations.h"
 #include "common/crypto/clinical_cipher.h"
 #include "common/crypto/crypto_migrations.h"
 #include "common/crypto/sql_data_key_store.h"
+#include "common/db/idempotency_migrations.h"
 #include "common/db/migrator.h"
 #include "common/db/open_database.h"
 #include "common/time/clock.h"
 #include "common/time/uuid.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
-#include "services/reminders/reminders_migrations.h"
+#include "services/reminders/store/reminders_migrations.h"
 #include "tests/fixtures/temp_dir.h"
+#include "tests/reminders/reminders_harness.h"
 #include "tests/fixtures/test_postgres.h"
 
 namespace tandem::reminders {
@@ -39,15 +43,19 @@ class SqlReminderStoreTest : public ::testing::TestWithParam<std::string> {
     auto db = db::OpenDatabase(url);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
+    ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::audit()).ok());
+    ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::idempotency()).ok());
     ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::crypto()).ok());
     ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::reminders()).ok());
     keys_ = std::make_unique<crypto::SqlDataKeyStore>(*db_);
     cipher_ = std::make_unique<crypto::ClinicalCipher>(
         crypto::KeyRing(*crypto::ParseKeyEncryptionKey(std::string(64, 'a'))), *keys_);
-    store_ = std::make_unique<SqlReminderStore>(*db_, *cipher_, clock_);
+    audit_ = std::make_unique<audit::AuditLog>(*db_, clock_);
+    store_ = std::make_unique<SqlReminderStore>(*db_, *cipher_, *audit_, clock_);
   }
   void TearDown() override {
     store_.reset();
+    audit_.reset();
     cipher_.reset();
     keys_.reset();
     db_.reset();
@@ -76,17 +84,33 @@ class SqlReminderStoreTest : public ::testing::TestWithParam<std::string> {
     return n;
   }
 
+  static audit::AuditEntry Entry(const std::string& action, const std::string& resource_id) {
+    return RemindersHarness::AuditEntryFor(action, resource_id);
+  }
+  absl::StatusOr<ReminderProto> Schedule(const NewReminder& n) {
+    return store_->Schedule(n, Entry("reminder.schedule", n.reminder.reminder_id()));
+  }
+  absl::StatusOr<int> Cancel(const std::string& owner) {
+    return store_->CancelByOwner("c1", owner, 0, Entry("reminder.cancel", owner));
+  }
+  int64_t Count(const std::string& table) {
+    auto tx = db_->Begin(db::TxMode::kRead);
+    auto rows = tx->Execute("SELECT COUNT(*) AS n FROM " + table);
+    return *(*rows)[0].GetInt64("n");
+  }
+
   FakeClock clock_;
   std::string dir_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<crypto::SqlDataKeyStore> keys_;
   std::unique_ptr<crypto::ClinicalCipher> cipher_;
+  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<SqlReminderStore> store_;
 };
 
 TEST_P(SqlReminderStoreTest, ScheduleIsIdempotentAndSealsPersonalData) {
   NewReminder n = Make("k1");
-  auto first = store_->Schedule(n);
+  auto first = Schedule(n);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->state(), tandem::reminders::v1::REMINDER_STATE_SCHEDULED);
   EXPECT_EQ(first->recipient(), "+15550100");
@@ -94,27 +118,79 @@ TEST_P(SqlReminderStoreTest, ScheduleIsIdempotentAndSealsPersonalData) {
   EXPECT_EQ(first->quiet_hours().start().hours(), 22);
 
   NewReminder retry = Make("k1");  // a new id, same key and body: the first reminder comes back
-  auto second = store_->Schedule(retry);
+  auto second = Schedule(retry);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->reminder_id(), first->reminder_id());
 
   NewReminder other_body = Make("k1");
   other_body.request_hash = "different";
-  EXPECT_EQ(store_->Schedule(other_body).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Schedule(other_body).status().code(), absl::StatusCode::kAlreadyExists);
 
-  // Nothing personal is stored in the clear.
+  // Nothing personal is stored in the clear, in any column of the reminder or of its idempotency row.
   auto raw = db_->Begin(db::TxMode::kRead);
   ASSERT_TRUE(raw.ok());
-  auto rows = raw->Execute("SELECT recipient_sealed, params_sealed FROM reminders");
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 1);
-  EXPECT_EQ((*rows)[0].GetBytes("recipient_sealed")->find("5550100"), std::string::npos);
-  EXPECT_EQ((*rows)[0].GetBytes("params_sealed")->find("Robin"), std::string::npos);
+  for (const char* table : {"reminders", "idempotency_keys"}) {
+    auto rows = raw->Execute(std::string("SELECT * FROM ") + table);
+    ASSERT_TRUE(rows.ok()) << rows.status();
+    ASSERT_EQ(rows->size(), 1) << table;
+    for (const db::Value& cell : (*rows)[0].values()) {
+      std::string bytes = cell.AsText() ? *cell.AsText() : cell.AsBytes() ? cell.AsBytes()->data : "";
+      EXPECT_EQ(bytes.find("5550100"), std::string::npos) << table;
+      EXPECT_EQ(bytes.find("Robin"), std::string::npos) << table;
+    }
+  }
+  // Every call, retries included, wrote its audit row; the refused reuse wrote none.
+  ASSERT_TRUE(raw->Commit().ok());
+  EXPECT_EQ(Count("audit_log"), 2);
+}
+
+TEST_P(SqlReminderStoreTest, AReplacementGenerationCannotBeUndoneByALateMessage) {
+  auto generation = [&](const std::string& key, int64_t g) {
+    NewReminder n = Make(key, "appointment/r1");
+    n.reminder.set_owner_generation(g);
+    return n;
+  };
+  auto first = Schedule(generation("r1/g1", 1));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The reschedule (generation 2) replaces generation 1 in one transaction.
+  auto second = Schedule(generation("r1/g2", 2));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(store_->Get("c1", first->reminder_id())->state(),
+            tandem::reminders::v1::REMINDER_STATE_CANCELLED);
+  // Late arrivals: a generation-1 schedule is refused and a cancel of what came before generation 2 leaves
+  // generation 2 alone.
+  EXPECT_EQ(Schedule(generation("r1/g1-late", 1)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(*store_->CancelByOwner("c1", "appointment/r1", 2, Entry("reminder.cancel", "appointment/r1")), 0);
+  EXPECT_EQ(store_->Get("c1", second->reminder_id())->state(),
+            tandem::reminders::v1::REMINDER_STATE_SCHEDULED);
+  // A retry of generation 2 is still the same reminder, not a refusal.
+  auto retry = Schedule(generation("r1/g2", 2));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->reminder_id(), second->reminder_id());
+  EXPECT_EQ(retry->owner_generation(), 2);
+}
+
+TEST_P(SqlReminderStoreTest, AWriteWhoseAuditRowFailsIsNotCommitted) {
+  NewReminder n = Make("k-audit");
+  audit::AuditEntry broken = Entry("reminder.schedule", n.reminder.reminder_id());
+  broken.actor.clear();  // the audit trail refuses a row without an actor
+  EXPECT_FALSE(store_->Schedule(n, broken).ok());
+  EXPECT_EQ(Count("reminders"), 0);
+  EXPECT_EQ(Count("idempotency_keys"), 0);
+  EXPECT_EQ(Count("audit_log"), 0);
+  // The key was not used up: the same request with a good row goes through.
+  ASSERT_TRUE(Schedule(n).ok());
+  EXPECT_EQ(Count("reminders"), 1);
+
+  auto cancelled = store_->CancelByOwner("c1", "appointment/a1", 0, broken);
+  EXPECT_FALSE(cancelled.ok());
+  EXPECT_EQ(store_->Get("c1", n.reminder.reminder_id())->state(),
+            tandem::reminders::v1::REMINDER_STATE_SCHEDULED);
 }
 
 TEST_P(SqlReminderStoreTest, ClaimIsExclusiveAndHonoursCancellationAndLeases) {
-  auto a = store_->Schedule(Make("a"));
-  auto b = store_->Schedule(Make("b", "appointment/b1"));
+  auto a = Schedule(Make("a"));
+  auto b = Schedule(Make("b", "appointment/b1"));
   ASSERT_TRUE(a.ok() && b.ok());
   absl::Time now = clock_.Now();
 
@@ -133,20 +209,20 @@ TEST_P(SqlReminderStoreTest, ClaimIsExclusiveAndHonoursCancellationAndLeases) {
   EXPECT_FALSE(store_->Claim(a->reminder_id(), "w3", later + absl::Hours(1), absl::Seconds(30))->has_value());
 
   // Cancelled before its time: never claimable.
-  EXPECT_EQ(*store_->CancelByOwner("c1", "appointment/b1"), 1);
+  EXPECT_EQ(*Cancel("appointment/b1"), 1);
   EXPECT_FALSE(store_->Claim(b->reminder_id(), "w1", later, absl::Seconds(30))->has_value());
   EXPECT_EQ(store_->Get("c1", b->reminder_id())->state(), tandem::reminders::v1::REMINDER_STATE_CANCELLED);
 }
 
 TEST_P(SqlReminderStoreTest, MarkQueuedChangesOnlyRemindersStillWaiting) {
   namespace v1 = tandem::reminders::v1;
-  auto waiting = store_->Schedule(Make("q1", "appointment/q1"));
-  auto claimed = store_->Schedule(Make("q2", "appointment/q2"));
-  auto cancelled = store_->Schedule(Make("q3", "appointment/q3"));
+  auto waiting = Schedule(Make("q1", "appointment/q1"));
+  auto claimed = Schedule(Make("q2", "appointment/q2"));
+  auto cancelled = Schedule(Make("q3", "appointment/q3"));
   ASSERT_TRUE(waiting.ok() && claimed.ok() && cancelled.ok());
   absl::Time now = clock_.Now();
   ASSERT_TRUE(store_->Claim(claimed->reminder_id(), "w1", now, absl::Seconds(30))->has_value());
-  ASSERT_EQ(*store_->CancelByOwner("c1", "appointment/q3"), 1);
+  ASSERT_EQ(*Cancel("appointment/q3"), 1);
 
   auto marked = store_->MarkQueued(
       {waiting->reminder_id(), claimed->reminder_id(), cancelled->reminder_id(), "no-such-reminder"});
@@ -169,7 +245,7 @@ TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
   NewReminder future = Make("f");
   *future.reminder.mutable_next_attempt_time() =
       TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now() + absl::Hours(1)));
-  auto r = store_->Schedule(future);
+  auto r = Schedule(future);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(store_->Claim(r->reminder_id(), "w", clock_.Now(), absl::Seconds(30))->has_value());
   absl::Time due = clock_.Now() + absl::Hours(1);
@@ -191,14 +267,14 @@ TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
 }
 
 TEST_P(SqlReminderStoreTest, ListPagesAndFiltersWithinOneClinic) {
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->Schedule(Make("p" + std::to_string(i))).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Schedule(Make("p" + std::to_string(i))).ok());
   auto first = store_->List("c1", "", std::nullopt, 3, "");
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->reminders.size(), 3u);
-  ASSERT_FALSE(first->next_page_token.empty());
-  auto second = store_->List("c1", "", std::nullopt, 3, first->next_page_token);
+  ASSERT_FALSE(first->last_id.empty());
+  auto second = store_->List("c1", "", std::nullopt, 3, first->last_id);
   EXPECT_EQ(second->reminders.size(), 2u);
-  EXPECT_TRUE(second->next_page_token.empty());
+  EXPECT_TRUE(second->last_id.empty());
   EXPECT_TRUE(store_->List("c2", "", std::nullopt, 10, "")->reminders.empty());
   EXPECT_EQ(store_->Get("c2", first->reminders[0].reminder_id()).status().code(),
             absl::StatusCode::kNotFound);
@@ -213,9 +289,9 @@ TEST_P(SqlReminderStoreTest, TemplatesRoundTrip) {
   t.set_subject("Tomorrow");
   t.set_body("Hi {{first_name}}, see you {{due_local_time}}.");
   t.set_discreet(true);
-  ASSERT_TRUE(store_->PutTemplate(t).ok());
+  ASSERT_TRUE(store_->PutTemplate(t, Entry("reminder_template.register", "t")).ok());
   t.set_subject("Reminder");
-  ASSERT_TRUE(store_->PutTemplate(t).ok());
+  ASSERT_TRUE(store_->PutTemplate(t, Entry("reminder_template.register", "t")).ok());
   auto read = store_->GetTemplate("c1", "appointment-tomorrow");
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->subject(), "Reminder");

@@ -1,4 +1,4 @@
-#include "services/reminders/template.h"
+#include "services/reminders/domain/template.h"
 
 #include <string>
 

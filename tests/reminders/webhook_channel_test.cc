@@ -1,4 +1,4 @@
-#include "services/reminders/webhook_channel.h"
+#include "services/reminders/channels/webhook_channel.h"
 
 #include <atomic>
 #include <string>
@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "services/reminders/webhook_signature.h"
+#include "services/reminders/channels/webhook_signature.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/reminders/test_http_server.h"
 

@@ -1,4 +1,4 @@
-#include "services/reminders/webhook_signature.h"
+#include "services/reminders/channels/webhook_signature.h"
 
 #include <string>
 

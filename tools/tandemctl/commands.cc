@@ -67,6 +67,33 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
       fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 
+absl::Status MakeServiceKey(const std::string& dir, const std::string& service) {
+  if (service.empty() || service.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-") != std::string::npos) {
+    return absl::InvalidArgumentError("--service must be a service name such as scheduling");
+  }
+  fs::path root(dir);
+  fs::path key_path = root / "services" / (service + ".pem");
+  std::error_code ec;
+  if (fs::exists(key_path, ec)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(std::string jwks_text, auth::ReadSecretFile((root / "jwks.json").string()));
+  nlohmann::json jwks = nlohmann::json::parse(jwks_text, nullptr, false);
+  if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
+    return absl::FailedPreconditionError("run `tandemctl keys` first: no JWKS in the keys directory");
+  }
+  fs::create_directories(root / "services", ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", (root / "services").string()));
+  ASSIGN_OR_RETURN(auth::EvpPkeyPtr key, auth::GenerateKey(auth::KeyType::kEcP256));
+  ASSIGN_OR_RETURN(std::string kid, auth::JwkThumbprint(key.get()));
+  ASSIGN_OR_RETURN(std::string pem, auth::PrivateKeyPem(key.get()));
+  ASSIGN_OR_RETURN(nlohmann::json jwk, auth::PublicJwk(key.get(), kid));
+  jwk["tandem_subjects"] = {service};
+  jwks["keys"].push_back(jwk);
+  RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
+  return WriteFile(
+      root / "jwks.json", jwks.dump(2) + "\n",
+      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
 absl::StatusOr<std::string> MintToken(const TokenRequest& request) {
   fs::path root(request.keys_dir);
   ASSIGN_OR_RETURN(std::string pem, auth::ReadSecretFile((root / "signing-key.pem").string()));
@@ -80,15 +107,16 @@ absl::StatusOr<std::string> MintToken(const TokenRequest& request) {
   claims.audience = request.audience;
   claims.lifetime = absl::Seconds(request.ttl_seconds);
   for (const auto& role : claims.roles) {
+    if (role == auth::kRoleService) {
+      return absl::InvalidArgumentError(
+          "service tokens are signed by each service's own key (tandemctl service-key), never by hand");
+    }
     if (!auth::IsKnownRole(role)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown role \"", role, "\" (admin, clinician, front_desk, client, service)"));
+          absl::StrCat("unknown role \"", role, "\" (admin, clinician, front_desk, support, client)"));
     }
   }
-  if (claims.clinic_id.empty() &&
-      std::find(claims.roles.begin(), claims.roles.end(), "service") == claims.roles.end()) {
-    return absl::InvalidArgumentError("--clinic is required for every role but service");
-  }
+  if (claims.clinic_id.empty()) return absl::InvalidArgumentError("--clinic is required");
   return signer->Sign(claims);
 }
 

@@ -1,6 +1,7 @@
 // tandemctl: local key material and tokens for running and testing Tandem.
 //
 //   tandemctl keys  --dir .run/keys            signing key + JWKS (kept if present)
+//   tandemctl service-key --service scheduling   a service's own key, bound to it in the JWKS
 //   tandemctl token --clinic c1 --role clinician --sub u1 [--ttl 3600]
 //   tandemctl kek   --out .run/keys/kek.hex    key-encryption key for clinical text
 #include <iostream>
@@ -24,6 +25,7 @@ ABSL_FLAG(std::string, issuer, "tandem-local", "token: iss");
 ABSL_FLAG(std::string, audience, "tandem", "token: aud");
 ABSL_FLAG(int, ttl, 3600, "token: lifetime in seconds");
 ABSL_FLAG(std::string, out, "", "kek: output file");
+ABSL_FLAG(std::string, service, "", "service-key: the service's name");
 
 namespace {
 
@@ -42,10 +44,10 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("tandemctl keys|token|kek [flags]; see --help");
+  absl::SetProgramUsageMessage("tandemctl keys|service-key|token|kek [flags]; see --help");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() != 2) {
-    std::cerr << "usage: tandemctl keys|token|kek [flags] (--help for flags)\n";
+    std::cerr << "usage: tandemctl keys|service-key|token|kek [flags] (--help for flags)\n";
     return 2;
   }
   std::string command = args[1];
@@ -54,6 +56,11 @@ int main(int argc, char** argv) {
                                                       absl::GetFlag(FLAGS_kid), absl::GetFlag(FLAGS_force));
     if (!status.ok()) return Fail(status);
     std::cout << "keys in " << KeysDir() << "\n";
+    return 0;
+  }
+  if (command == "service-key") {
+    absl::Status status = tandem::tandemctl::MakeServiceKey(KeysDir(), absl::GetFlag(FLAGS_service));
+    if (!status.ok()) return Fail(status);
     return 0;
   }
   if (command == "token") {

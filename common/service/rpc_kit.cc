@@ -1,0 +1,121 @@
+#include "common/service/rpc_kit.h"
+
+#include "common/grpc/call_context.h"
+#include "common/log/log.h"
+#include "common/metrics/metrics.h"
+#include "common/status/field_violations.h"
+
+namespace tandem::service {
+namespace {
+
+struct KitMetrics {
+  metrics::CounterFamily& unauthenticated = metrics::Registry::Default().AddCounter(
+      "tandem_rpc_unauthenticated_total", "Calls refused for a missing or invalid token, by service.",
+      {"service"});
+  metrics::CounterFamily& denied = metrics::Registry::Default().AddCounter(
+      "tandem_rpc_denied_total",
+      "Authenticated calls refused by the authorization rules, by service and rpc.", {"service", "rpc"});
+  metrics::CounterFamily& audit_failures = metrics::Registry::Default().AddCounter(
+      "tandem_audit_append_failures_total", "Audit rows that could not be written, by service.", {"service"});
+};
+
+KitMetrics& Metrics() {
+  static KitMetrics* const kMetrics = new KitMetrics();
+  return *kMetrics;
+}
+
+// The request id is safe by the time a handler runs (RequestIdInterceptor); re-checked so that a server built
+// without the interceptor still never writes a hostile value into an audit row.
+std::string SafeRequestId(const grpc::ServerContextBase& context) {
+  std::string id = RequestIdOf(context);
+  return IsSafeRequestId(id) ? id : std::string();
+}
+
+}  // namespace
+
+const auth::Principal* Call::person() const {
+  if (!caller_.IsService()) return &caller_;
+  return caller_.end_user.get();
+}
+
+audit::AuditEntry Call::SuccessEntry(absl::string_view resource_id, absl::string_view client_id) const {
+  audit::AuditEntry entry;
+  entry.clinic_id = clinic_id_;
+  entry.actor = caller_.subject;
+  entry.actor_role = ActingRole(*rule_, caller_);
+  if (caller_.end_user != nullptr) entry.on_behalf_of = caller_.end_user->subject;
+  entry.action = rule_->action;
+  entry.resource_type = rule_->resource_type;
+  entry.resource_id = std::string(resource_id);
+  entry.client_id = std::string(client_id);
+  entry.request_id = request_id_;
+  entry.outcome = std::string(audit::kOutcomeOk);
+  return entry;
+}
+
+absl::Status Call::AuditRead(absl::string_view resource_id, absl::string_view client_id) const {
+  absl::StatusOr<std::string> appended = audit_->Append(SuccessEntry(resource_id, client_id));
+  if (appended.ok()) return absl::OkStatus();
+  log::Error("audit_append_failed",
+             {{"request_id", request_id_}, {"code", absl::StatusCodeToString(appended.status().code())}});
+  return absl::UnavailableError("the audit trail is unavailable; nothing was read");
+}
+
+RpcKit::RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifier& verifier,
+               const audit::AuditLog& audit, WorkerPool& workers)
+    : service_name_(std::move(service_name)),
+      table_(std::move(table)),
+      verifier_(verifier),
+      audit_(audit),
+      workers_(workers) {}
+
+RpcKit::Admission RpcKit::Admit(const grpc::ServerContextBase& context, absl::string_view method,
+                                const std::string& clinic_id) const {
+  absl::StatusOr<auth::Principal> caller = Authenticate(context, verifier_, service_name_);
+  if (!caller.ok()) {
+    Metrics().unauthenticated.WithLabels({service_name_}).Increment();
+    return {caller.status(), std::nullopt};
+  }
+  const RpcRule* rule = table_.Find(method);
+  absl::Status decision = rule == nullptr
+                              ? absl::PermissionDeniedError("this method has no authorization rule")
+                              : CheckRule(*rule, *caller, clinic_id);
+  std::string request_id = SafeRequestId(context);
+  if (decision.ok()) return {Call(*std::move(caller), clinic_id, std::move(request_id), *rule, audit_), {}};
+
+  Metrics()
+      .denied.WithLabels({service_name_, rule == nullptr ? std::string("unknown") : std::string(method)})
+      .Increment();
+  audit::AuditEntry denial;
+  // The trail of the clinic the request named when it is a well-formed id, else the caller's own.
+  const auth::Principal* person = caller->IsService() ? caller->end_user.get() : &*caller;
+  if (IsValidRef(clinic_id)) {
+    denial.clinic_id = clinic_id;
+  } else if (person != nullptr && IsValidRef(person->clinic_id)) {
+    denial.clinic_id = person->clinic_id;
+  }
+  denial.actor = caller->subject;
+  denial.actor_role = caller->IsService()     ? std::string(auth::kRoleService)
+                      : caller->roles.empty() ? std::string()
+                                              : *caller->roles.begin();
+  if (caller->end_user != nullptr) denial.on_behalf_of = caller->end_user->subject;
+  denial.action = rule == nullptr ? std::string("rpc.unknown") : rule->action;
+  denial.resource_type = rule == nullptr ? std::string() : rule->resource_type;
+  denial.request_id = std::move(request_id);
+  denial.outcome = std::string(audit::kOutcomeDenied);
+  denial.reason = std::string(decision.message());
+  if (denial.clinic_id.empty()) return {decision, std::nullopt};  // nowhere to record it; still refused
+  return {decision, std::move(denial)};
+}
+
+void RpcKit::RecordDenial(const audit::AuditEntry& denial) const {
+  absl::StatusOr<std::string> appended = audit_.Append(denial);
+  if (!appended.ok()) {
+    // The call is refused either way; an unwritable denial row is counted and logged, not returned.
+    Metrics().audit_failures.WithLabels({service_name_}).Increment();
+    log::Error("audit_append_failed", {{"request_id", denial.request_id},
+                                       {"code", absl::StatusCodeToString(appended.status().code())}});
+  }
+}
+
+}  // namespace tandem::service

@@ -1,0 +1,147 @@
+#ifndef TANDEM_COMMON_SERVICE_RPC_KIT_H_
+#define TANDEM_COMMON_SERVICE_RPC_KIT_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/audit/audit_entry.h"
+#include "common/audit/audit_log.h"
+#include "common/auth/jwt_verifier.h"
+#include "common/auth/principal.h"
+#include "common/grpc/blocking_call.h"
+#include "common/grpc/worker_pool.h"
+#include "common/service/authz_rule.h"
+#include "grpcpp/support/server_callback.h"
+
+namespace tandem::service {
+
+// One admitted call: who is calling, for which clinic, under which rule. Handlers build the audit row of
+// their success from it; the store appends that row inside the transaction of the write it records.
+class Call {
+ public:
+  Call(auth::Principal caller, std::string clinic_id, std::string request_id, const RpcRule& rule,
+       const audit::AuditLog& audit)
+      : caller_(std::move(caller)),
+        clinic_id_(std::move(clinic_id)),
+        request_id_(std::move(request_id)),
+        rule_(&rule),
+        audit_(&audit) {}
+
+  const auth::Principal& caller() const { return caller_; }
+  // The person behind the call: the caller, or the end user a service acts for (nullptr for background work).
+  const auth::Principal* person() const;
+  const std::string& clinic_id() const { return clinic_id_; }
+  const std::string& request_id() const { return request_id_; }
+
+  // The audit row of this call's success on `resource_id` (of the rule's resource type), owned by
+  // `client_id` when the record is a client's.
+  audit::AuditEntry SuccessEntry(absl::string_view resource_id, absl::string_view client_id = {}) const;
+
+  // For reads, which have no write transaction to join: appends the success row in a transaction of its own.
+  // A read whose row cannot be written must not be answered, so the error (UNAVAILABLE) is the call's.
+  absl::Status AuditRead(absl::string_view resource_id, absl::string_view client_id = {}) const;
+
+ private:
+  auth::Principal caller_;
+  std::string clinic_id_;
+  std::string request_id_;
+  const RpcRule* rule_;
+  const audit::AuditLog* audit_;
+};
+
+// What every handler of a service shares: authentication, the service's authorization table (deny by
+// default), the audit of denials, and running the work on the worker pool.
+//
+//   grpc::ServerUnaryReactor* GetReminder(grpc::CallbackServerContext* ctx, const GetReminderRequest* req,
+//                                         Reminder* out) override {
+//     return kit_.Unary(ctx, "GetReminder", req->clinic_id(), [=](const service::Call& call) {
+//       ... read ...; RETURN_IF_ERROR(call.AuditRead(id)); ...
+//     });
+//   }
+//
+// The token is verified and the rule checked on the gRPC thread (verification is cached), so a call without a
+// valid token costs no worker and no database write: it is counted in tandem_rpc_unauthenticated_total and
+// answered at once. A denied authenticated caller is written to the audit trail (on the worker pool) and
+// answered PERMISSION_DENIED, or NOT_FOUND for another clinic's records.
+class RpcKit {
+ public:
+  RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifier& verifier,
+         const audit::AuditLog& audit, WorkerPool& workers);
+
+  // FAILED_PRECONDITION unless every method of the service has a rule (see AuthzTable::Validate).
+  absl::Status Validate() const { return table_.Validate(); }
+  const AuthzTable& table() const { return table_; }
+
+  // Runs `work(const Call&)`, returning absl::Status, on the worker pool once the caller is admitted.
+  template <typename Work>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method,
+                                  const std::string& clinic_id, Work work) const {
+    Admission admission = Admit(*context, method, clinic_id);
+    if (!admission.call.ok() && !admission.denial.has_value()) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(ToPublicStatus(admission.call.status(), RequestIdOf(*context)));
+      return reactor;
+    }
+    return RunBlocking(
+        context, workers_,
+        [this, admission = std::move(admission), work = std::move(work)]() mutable -> absl::Status {
+          if (!admission.call.ok()) {
+            RecordDenial(*admission.denial);
+            return admission.call.status();
+          }
+          return work(*admission.call);
+        });
+  }
+
+  // For handlers that wait on other services (see FanOut in service_client.h): once the caller is admitted,
+  // `work(const Call&, Finish finish)` runs on the gRPC thread and must call `finish(status)` exactly once,
+  // from any thread, so that no thread waits while downstream services answer. Blocking work does not belong
+  // here: use Unary.
+  using Finish = std::function<void(absl::Status)>;
+  template <typename Work>
+  grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* context, absl::string_view method,
+                                       const std::string& clinic_id, Work work) const {
+    Admission admission = Admit(*context, method, clinic_id);
+    if (!admission.call.ok() && admission.denial.has_value()) {
+      // The denial's audit row is a database write: the worker pool, as for Unary.
+      return RunBlocking(context, workers_, [this, admission = std::move(admission)]() -> absl::Status {
+        RecordDenial(*admission.denial);
+        return admission.call.status();
+      });
+    }
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!admission.call.ok()) {
+      reactor->Finish(ToPublicStatus(admission.call.status(), RequestIdOf(*context)));
+      return reactor;
+    }
+    work(*admission.call, [reactor, request_id = RequestIdOf(*context)](absl::Status status) {
+      reactor->Finish(ToPublicStatus(status, request_id));
+    });
+    return reactor;
+  }
+
+  // Authentication and the decision, without the worker pool (exposed for tests and streaming handlers).
+  struct Admission {
+    absl::StatusOr<Call> call;
+    std::optional<audit::AuditEntry> denial;  // set when an authenticated caller was refused
+  };
+  Admission Admit(const grpc::ServerContextBase& context, absl::string_view method,
+                  const std::string& clinic_id) const;
+  void RecordDenial(const audit::AuditEntry& denial) const;
+
+ private:
+  std::string service_name_;
+  AuthzTable table_;
+  const auth::JwtVerifier& verifier_;
+  const audit::AuditLog& audit_;
+  WorkerPool& workers_;
+};
+
+}  // namespace tandem::service
+
+#endif  // TANDEM_COMMON_SERVICE_RPC_KIT_H_

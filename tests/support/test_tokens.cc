@@ -1,0 +1,59 @@
+#include "tests/support/test_tokens.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace tandem::testing {
+namespace {
+
+// Test set-up cannot go on without tokens: a signer that fails is a broken build, not a test result.
+template <typename T>
+T OrDie(absl::StatusOr<T> value) {
+  if (!value.ok()) {
+    std::cerr << "test tokens: " << value.status() << "\n";
+    std::abort();
+  }
+  return *std::move(value);
+}
+
+}  // namespace
+
+std::string MintToken(auth::TokenClaims claims) {
+  if (claims.audience.empty()) claims.audience = kTestAudience;
+  static const auth::JwtSigner* const kSigner =
+      OrDie(auth::JwtSigner::FromHs256Secret(kTestHs256Secret, "")).release();
+  return OrDie(kSigner->Sign(claims));
+}
+
+std::string PersonToken(absl::string_view role, absl::string_view subject, absl::string_view clinic) {
+  auth::TokenClaims claims;
+  claims.subject = std::string(subject);
+  claims.clinic_id = std::string(clinic);
+  claims.roles = {std::string(role)};
+  return MintToken(std::move(claims));
+}
+
+std::string ServiceToken(absl::string_view subject) {
+  auth::TokenClaims claims;
+  claims.subject = std::string(subject);
+  claims.roles = {auth::kRoleService};
+  return MintToken(std::move(claims));
+}
+
+std::string EndUserAssertion(absl::string_view actor, absl::string_view audience, absl::string_view role,
+                             absl::string_view subject, absl::string_view clinic) {
+  auth::TokenClaims claims;
+  claims.subject = std::string(subject);
+  claims.clinic_id = std::string(clinic);
+  claims.roles = {std::string(role)};
+  claims.audience = std::string(audience);
+  claims.actor = std::string(actor);
+  claims.lifetime = absl::Minutes(1);
+  return MintToken(std::move(claims));
+}
+
+std::unique_ptr<auth::JwtVerifier> TestVerifier() {
+  return OrDie(auth::JwtVerifier::FromHs256Secret(kTestHs256Secret, {"", kTestAudience}));
+}
+
+}  // namespace tandem::testing

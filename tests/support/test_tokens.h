@@ -1,0 +1,33 @@
+#ifndef TANDEM_TESTS_SUPPORT_TEST_TOKENS_H_
+#define TANDEM_TESTS_SUPPORT_TEST_TOKENS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "common/auth/jwt_signer.h"
+#include "common/auth/jwt_verifier.h"
+
+namespace tandem::testing {
+
+// The HS256 secret every in-process test signs and verifies with (audience "tandem", no issuer).
+inline constexpr char kTestHs256Secret[] = "tandem-test-hs256-secret-0123456789abcdef";
+inline constexpr char kTestAudience[] = "tandem";
+
+// A token for a person of `clinic` holding `role`, or for a Tandem service named `subject`.
+std::string PersonToken(absl::string_view role, absl::string_view subject = "u1",
+                        absl::string_view clinic = "c1");
+std::string ServiceToken(absl::string_view subject);
+// An end-user assertion made by the service `actor` for a person, addressed to the service `audience` (what a
+// service sends in x-tandem-end-user when it acts for someone).
+std::string EndUserAssertion(absl::string_view actor, absl::string_view audience, absl::string_view role,
+                             absl::string_view subject = "u1", absl::string_view clinic = "c1");
+// Any claims, signed with kTestHs256Secret (an empty audience means kTestAudience).
+std::string MintToken(auth::TokenClaims claims);
+
+// A verifier for the tokens above.
+std::unique_ptr<auth::JwtVerifier> TestVerifier();
+
+}  // namespace tandem::testing
+
+#endif  // TANDEM_TESTS_SUPPORT_TEST_TOKENS_H_
