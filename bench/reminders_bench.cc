@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/latency_histogram.h"
-#include "services/reminders/dispatch/dispatcher.h"
 #include "services/reminders/channels/webhook_channel.h"
+#include "services/reminders/dispatch/dispatcher.h"
 #include "tests/reminders/reminders_harness.h"
 #include "tests/reminders/test_http_server.h"
 
@@ -66,8 +66,7 @@ int Run() {
   std::vector<std::string> delivery_ids;
   delivery_ids.reserve(n);
   for (int i = 0; i < n; ++i) {
-    auto stored =
-        h.Schedule(h.MakeReminder(absl::StrCat("bench-", i), due, absl::StrCat("bench/", i)));
+    auto stored = h.Schedule(h.MakeReminder(absl::StrCat("bench-", i), due, absl::StrCat("bench/", i)));
     if (!stored.ok()) {
       std::fprintf(stderr, "schedule failed: %s\n", std::string(stored.status().message()).c_str());
       return 1;

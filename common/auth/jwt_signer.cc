@@ -48,7 +48,7 @@ absl::StatusOr<std::string> JwtSigner::Sign(const TokenClaims& claims) const {
       {"roles", claims.roles},
       {"iat", now},
       {"exp", now + absl::ToInt64Seconds(claims.lifetime)},
-      {"jti", NewUuidV7(clock_)},
+      {"jti", claims.token_id.empty() ? NewUuidV7(clock_) : claims.token_id},
   };
   if (!claims.clinic_id.empty()) grants["clinic_id"] = claims.clinic_id;
   if (!issuer_.empty()) grants["iss"] = issuer_;

@@ -23,6 +23,8 @@ struct TokenClaims {
   absl::Duration not_before_offset = absl::ZeroDuration();
   // Set for an end-user assertion (kAssertionTokenType): the service asserting the person's claims.
   std::string actor;
+  // `jti`: a fresh id when empty; an assertion carries the person's own token id, so revoking it covers both.
+  std::string token_id;
 };
 
 // Mints signed tokens: services sign their own short-lived `service` tokens for outbound calls, and tandemctl

@@ -143,7 +143,8 @@ absl::StatusOr<Principal> JwtVerifier::Verify(absl::string_view token) const {
 
 absl::StatusOr<Principal> JwtVerifier::VerifyAssertion(absl::string_view token, absl::string_view actor,
                                                        absl::string_view audience) const {
-  ASSIGN_OR_RETURN(Verified verified, VerifyCached(token));
+  // Not remembered: an assertion is made per call, so caching would only push bearer tokens out.
+  ASSIGN_OR_RETURN(Verified verified, VerifyUncached(token));
   if (!verified.assertion) return Unauthenticated("not an end-user assertion");
   if (verified.actor != actor) return Unauthenticated("assertion made by another service");
   if (std::find(verified.audiences.begin(), verified.audiences.end(), audience) == verified.audiences.end()) {
@@ -257,24 +258,19 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   }
   verified.assertion = claims.contains(kTokenTypeClaim) && claims[kTokenTypeClaim] == kAssertionTokenType;
   if (verified.assertion) {
-    // Addressed to one service (checked by VerifyAssertion), made by the one named in `act`.
+    // Made by the service named in `act` (checked, with the audience, by VerifyAssertion).
     auto act = claims.find("act");
     if (act == claims.end() || !act->is_object() || !act->contains("sub") || !(*act)["sub"].is_string()) {
       return Unauthenticated("assertion without actor");
     }
     verified.actor = (*act)["sub"].get<std::string>();
-    auto aud = claims.find("aud");
-    if (aud != claims.end() && aud->is_string()) verified.audiences.push_back(aud->get<std::string>());
-    if (aud != claims.end() && aud->is_array()) {
+  }
+  if (auto aud = claims.find("aud"); aud != claims.end()) {
+    if (aud->is_string()) verified.audiences.push_back(aud->get<std::string>());
+    if (aud->is_array()) {
       for (const auto& entry : *aud) {
         if (entry.is_string()) verified.audiences.push_back(entry.get<std::string>());
       }
-    }
-    if (verified.audiences.empty()) return Unauthenticated("assertion without audience");
-  } else if (!options_.audience.empty()) {
-    auto aud = claims.find("aud");
-    if (aud == claims.end() || !AudienceMatches(*aud, options_.audience)) {
-      return Unauthenticated("wrong audience");
     }
   }
 
@@ -294,6 +290,14 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   if (clinic != claims.end() && clinic->is_string()) principal.clinic_id = clinic->get<std::string>();
   if (principal.clinic_id.empty() && !principal.IsService()) return Unauthenticated("missing clinic_id");
   if (verified.assertion && principal.IsService()) return Unauthenticated("an assertion is for a person");
+  // People's tokens are for Tandem as a whole; a service's token and an assertion each name the one service
+  // they are for, which that service checks (Authenticate, VerifyAssertion).
+  if (verified.assertion || principal.IsService()) {
+    if (verified.audiences.empty()) return Unauthenticated("token without audience");
+  } else if (!options_.audience.empty() && !AudienceMatches(claims["aud"], options_.audience)) {
+    return Unauthenticated("wrong audience");
+  }
+  principal.audiences = verified.audiences;
   if (key != nullptr) RETURN_IF_ERROR(CheckKeyBinding(*key, verified));
   return verified;
 }

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
@@ -24,8 +25,8 @@ bool IsKnownRole(absl::string_view role);
 
 // The `token_type` claim of an end-user assertion: a person's verified claims re-signed by the service acting
 // for them (`act.sub` names that service), addressed to the one service it calls. It is never a bearer token:
-// verifiers accept it only as the x-tandem-end-user of a call from the service that signed it. (A claim rather
-// than the JOSE `typ` header, which libjwt 1.10 always writes as "JWT"; the key binding makes the two
+// verifiers accept it only as the x-tandem-end-user of a call from the service that signed it. (A claim
+// rather than the JOSE `typ` header, which libjwt 1.10 always writes as "JWT"; the key binding makes the two
 // equivalent: only a service's own key may sign a token that carries it.)
 inline constexpr char kTokenTypeClaim[] = "token_type";
 inline constexpr char kAssertionTokenType[] = "tandem-end-user-assertion";
@@ -37,12 +38,20 @@ struct Principal {
   std::string clinic_id;  // empty only for service identities, which act across clinics
   absl::flat_hash_set<std::string> roles;
   std::string token_id;  // `jti`, for revocation
+  // `aud`: for a service token or an assertion, the one service it was issued for.
+  std::vector<std::string> audiences;
   absl::Time expires_at;
   std::shared_ptr<const Principal> end_user;
 
   bool HasRole(absl::string_view role) const { return roles.contains(role); }
   bool IsService() const { return HasRole(kRoleService); }
 };
+
+// The person behind a call: the caller, or the person a service acts for (nullptr for a service acting
+// alone).
+inline const Principal* PersonBehind(const Principal& caller) {
+  return caller.IsService() ? caller.end_user.get() : &caller;
+}
 
 }  // namespace tandem::auth
 

@@ -252,4 +252,36 @@ absl::Status OpenSensitiveFields(ClinicalCipher& cipher, const SealBinding& bind
   return absl::OkStatus();
 }
 
+// Layout: the rest's length (4 bytes, big endian), the rest, then the envelope. No library framing fits a
+// blob that is half plain protobuf and half ciphertext, and four bytes are all it takes.
+absl::StatusOr<std::string> SealMessage(ClinicalCipher& cipher, const SealBinding& binding,
+                                        const google::protobuf::Message& message) {
+  std::unique_ptr<google::protobuf::Message> rest(message.New());
+  rest->CopyFrom(message);
+  ASSIGN_OR_RETURN(std::string envelope, SealSensitiveFields(cipher, binding, *rest));
+  std::string plain;
+  if (!rest->SerializePartialToString(&plain)) return absl::InternalError("cannot serialize message");
+  const auto size = static_cast<uint32_t>(plain.size());
+  std::string blob = {static_cast<char>(size >> 24), static_cast<char>(size >> 16),
+                      static_cast<char>(size >> 8), static_cast<char>(size)};
+  blob.append(plain);
+  blob.append(envelope);
+  return blob;
+}
+
+absl::Status OpenMessage(ClinicalCipher& cipher, const SealBinding& binding, absl::string_view blob,
+                         google::protobuf::Message& message) {
+  if (blob.size() < 4) return absl::DataLossError("stored message is truncated");
+  const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(blob[i])); };
+  const uint32_t size = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+  if (blob.size() - 4 < size) return absl::DataLossError("stored message is truncated");
+  std::unique_ptr<google::protobuf::Message> restored(message.New());
+  if (!restored->ParsePartialFromArray(blob.data() + 4, static_cast<int>(size))) {
+    return absl::DataLossError("stored message is unreadable");
+  }
+  RETURN_IF_ERROR(OpenSensitiveFields(cipher, binding, blob.substr(4 + size), *restored));
+  message.CopyFrom(*restored);
+  return absl::OkStatus();
+}
+
 }  // namespace tandem::crypto

@@ -35,6 +35,17 @@ absl::StatusOr<std::string> SealSensitiveFields(ClinicalCipher& cipher, const Se
 absl::Status OpenSensitiveFields(ClinicalCipher& cipher, const SealBinding& binding,
                                  absl::string_view envelope, google::protobuf::Message& message);
 
+// A whole message kept outside its record (an idempotent call's stored response, a queued payload) in one
+// blob: its non-sensitive rest in the clear and its sensitive fields sealed as above. Seal where the clinic's
+// data key already exists or outside any transaction: creating the first key writes in a transaction of its
+// own.
+absl::StatusOr<std::string> SealMessage(ClinicalCipher& cipher, const SealBinding& binding,
+                                        const google::protobuf::Message& message);
+// The message SealMessage stored, into `message` (cleared first). DATA_LOSS for a blob that was altered,
+// truncated or bound to another clinic, record or version.
+absl::Status OpenMessage(ClinicalCipher& cipher, const SealBinding& binding, absl::string_view blob,
+                         google::protobuf::Message& message);
+
 }  // namespace tandem::crypto
 
 #endif  // TANDEM_COMMON_CRYPTO_SENSITIVE_FIELDS_H_

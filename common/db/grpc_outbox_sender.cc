@@ -16,20 +16,20 @@
 
 namespace tandem::db {
 
-GrpcOutboxSender::GrpcOutboxSender(absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels,
+GrpcOutboxSender::GrpcOutboxSender(absl::flat_hash_map<std::string, Target> targets,
                                    auth::ServiceTokenSource& identity, absl::Duration timeout)
-    : channels_(std::move(channels)), identity_(identity), timeout_(timeout) {}
+    : targets_(std::move(targets)), identity_(identity), timeout_(timeout) {}
 
 absl::Status GrpcOutboxSender::Send(const OutboxRow& row) {
   absl::StatusOr<std::string> service = OutboxTargetService(row.target);
   if (!service.ok()) return service.status();
-  auto channel = channels_.find(*service);
+  auto target = targets_.find(*service);
   // Local faults are never permanent errors: a message must not be settled as failed because this process
   // is misconfigured.
-  if (channel == channels_.end()) {
+  if (target == targets_.end()) {
     return absl::UnavailableError(absl::StrCat("no channel configured for service ", *service));
   }
-  absl::StatusOr<std::string> token = identity_.Token();
+  absl::StatusOr<std::string> token = identity_.Token(target->second.audience);
   if (!token.ok()) {
     return absl::UnavailableError(absl::StrCat("cannot mint the service token: ", token.status().message()));
   }
@@ -42,7 +42,7 @@ absl::Status GrpcOutboxSender::Send(const OutboxRow& row) {
   grpc::Slice slice(row.payload);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
-  grpc::GenericStub stub(channel->second);
+  grpc::GenericStub stub(target->second.channel);
   absl::Notification done;
   grpc::Status status;
   // The relay's own thread waits here: it has nothing else to do until the receiver answers.

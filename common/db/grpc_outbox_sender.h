@@ -23,18 +23,23 @@ inline constexpr char kIdempotencyKeyHeader[] = "x-tandem-idempotency-key";
 // x-request-id and as the idempotency key, and has a deadline. Thread-safe.
 class GrpcOutboxSender final : public OutboxSender {
  public:
-  // `channels` maps a service's full name ("tandem.reminders.v1.ReminderService") to its channel (see
-  // MakeServiceChannel). `identity` must outlive the sender. `timeout` must stay below the relay's
-  // min_lease_left.
-  GrpcOutboxSender(absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels,
-                   auth::ServiceTokenSource& identity, absl::Duration timeout = absl::Seconds(10));
+  // Where one service is reached: its channel (see MakeServiceChannel) and its name ("reminders"), the
+  // audience of the service token sent to it.
+  struct Target {
+    std::shared_ptr<grpc::Channel> channel;
+    std::string audience;
+  };
+  // `targets` is keyed by a service's full name ("tandem.reminders.v1.ReminderService"). `identity` must
+  // outlive the sender. `timeout` must stay below the relay's min_lease_left.
+  GrpcOutboxSender(absl::flat_hash_map<std::string, Target> targets, auth::ServiceTokenSource& identity,
+                   absl::Duration timeout = absl::Seconds(10));
 
   // The receiver's status. A target whose service has no channel is UNAVAILABLE (kept and retried until the
   // configuration names one, rather than dropped); a token that cannot be minted keeps its own code.
   absl::Status Send(const OutboxRow& row) override;
 
  private:
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  absl::flat_hash_map<std::string, Target> targets_;
   auth::ServiceTokenSource& identity_;
   absl::Duration timeout_;
 };

@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/db/advisory_lock.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "common/time/clock.h"
@@ -23,15 +24,6 @@ namespace tandem::db {
 namespace {
 
 constexpr absl::string_view kAppendOnlyMarker = "tandem:append-only";
-
-uint64_t Fnv1a(absl::string_view text) {
-  uint64_t hash = 14695981039346656037ull;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 // Removes -- and /* */ comments (good enough for schema files, whose string literals hold no comment
 // markers).
@@ -219,7 +211,7 @@ absl::Status GrantRuntimeRole(Database& db, const MigrationSet& set, const std::
 }  // namespace
 
 int64_t MigrationLockKey(absl::string_view component) {
-  return static_cast<int64_t>(Fnv1a(absl::StrCat("tandem.schema_migrations/", component)));
+  return AdvisoryLockKey(absl::StrCat("tandem.schema_migrations/", component));
 }
 
 std::vector<std::string> TablesCreatedBy(const std::vector<Migration>& migrations) {

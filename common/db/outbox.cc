@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/db/advisory_lock.h"
 #include "common/db/result_set.h"
 #include "common/db/value.h"
 #include "common/status/status_macros.h"
@@ -23,16 +24,6 @@ constexpr char kColumns[] =
 constexpr char kPending[] = "pending";
 constexpr char kDelivered[] = "delivered";
 constexpr char kFailed[] = "failed";
-
-// 64-bit FNV-1a: the advisory lock of one ordering key. A collision only makes two keys wait for each other.
-int64_t OrderingLockKey(absl::string_view ordering_key) {
-  uint64_t hash = 14695981039346656037ULL;
-  for (char c : absl::StrCat("tandem.outbox/", ordering_key)) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 1099511628211ULL;
-  }
-  return static_cast<int64_t>(hash);
-}
 
 // Both dialects store microseconds; comparing a stored time with a finer one would be off by the remainder.
 absl::Time Micros(absl::Time t) { return absl::FromUnixMicros(absl::ToUnixMicros(t)); }
@@ -137,19 +128,20 @@ absl::StatusOr<std::string> Outbox::Enqueue(Transaction& tx, const OutboxMessage
     return absl::InvalidArgumentError(
         absl::StrCat("outbox payload is larger than ", kMaxPayloadBytes, " bytes"));
   }
-  if (tx.dialect() == Dialect::kPostgres) {
-    // Held until this transaction ends: a second writer of the key takes its sequence number only after this
-    // one committed, so a relay can never see the later message while the earlier one is still in flight.
-    RETURN_IF_ERROR(
-        tx.Execute("SELECT pg_advisory_xact_lock($1)", {OrderingLockKey(message.ordering_key)}).status());
-  }
+  // Held until this transaction ends: a second writer of the key takes its sequence number only after this
+  // one committed, so a relay can never see the later message while the earlier one is still in flight.
+  RETURN_IF_ERROR(LockForTransaction(tx, absl::StrCat("tandem.outbox/", message.ordering_key)));
   const absl::Time now = Now();
   std::string id = NewUuidV7(clock_);
+  std::string payload = message.payload;
+  if (cipher_ != nullptr) {
+    ASSIGN_OR_RETURN(payload,
+                     cipher_->Seal(message.clinic_id, absl::StrCat("outbox/", id), 1, message.payload));
+  }
   RETURN_IF_ERROR(
       tx.Execute("INSERT INTO outbox (id, clinic_id, ordering_key, target, payload, state, attempts, "
                  "next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
-                 {id, message.clinic_id, message.ordering_key, message.target, Bytes{message.payload},
-                  kPending, now})
+                 {id, message.clinic_id, message.ordering_key, message.target, Bytes{payload}, kPending, now})
           .status());
   return id;
 }
@@ -165,7 +157,15 @@ absl::StatusOr<OutboxRow> Outbox::Get(Database& db, absl::string_view id) const 
     return absl::OkStatus();
   }));
   if (!found.has_value()) return absl::NotFoundError("outbox message not found");
+  RETURN_IF_ERROR(OpenPayload(*found));
   return *std::move(found);
+}
+
+absl::Status Outbox::OpenPayload(OutboxRow& row) const {
+  if (cipher_ == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(row.payload,
+                   cipher_->Open(row.clinic_id, absl::StrCat("outbox/", row.id), 1, row.payload));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<OutboxRow>> Outbox::Claim(Database& db, int limit, absl::Duration lease) const {
@@ -212,6 +212,7 @@ absl::StatusOr<std::vector<OutboxRow>> Outbox::Claim(Database& db, int limit, ab
     }
     return absl::OkStatus();
   }));
+  for (OutboxRow& row : claimed) RETURN_IF_ERROR(OpenPayload(row));
   return claimed;
 }
 

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "common/crypto/clinical_cipher.h"
 #include "common/db/database.h"
 #include "common/db/transaction.h"
 #include "common/time/clock.h"
@@ -24,8 +25,9 @@ struct OutboxMessage {
   std::string ordering_key;
   // The full gRPC method path: "/tandem.reminders.v1.ReminderService/ScheduleReminder".
   std::string target;
-  // The serialized request, sent as is. Sensitive fields must be sealed by the caller first: the outbox
-  // stores and sends these bytes without looking at them.
+  // The serialized request, sent as is. With a cipher the outbox stores it sealed with the clinic's data key
+  // (bound to the message id) and opens it only to send it: a request holds the same clinical text and
+  // personal data as the record it came from.
   std::string payload;
 };
 
@@ -77,7 +79,11 @@ class Outbox {
   static constexpr size_t kMaxPayloadBytes = 4 << 20;  // gRPC's default largest message
   static constexpr size_t kMaxErrorBytes = 300;
 
-  explicit Outbox(const Clock& clock = Clock::Real()) : clock_(clock) {}
+  // Services pass the runtime's cipher. Enqueue seals inside the caller's transaction, so the clinic's data
+  // key must already exist — it does once the service sealed the record the message comes from (creating the
+  // first key writes in a transaction of its own).
+  explicit Outbox(const Clock& clock = Clock::Real(), crypto::ClinicalCipher* cipher = nullptr)
+      : clock_(clock), cipher_(cipher) {}
 
   // Adds `message` inside the caller's write transaction and returns its id (UUIDv7). INVALID_ARGUMENT for
   // an empty or too long clinic_id or ordering_key, a target that is not a method path, or a payload over
@@ -112,8 +118,10 @@ class Outbox {
   absl::Time Now() const;
   absl::StatusOr<bool> Settle(Database& db, const OutboxRow& claimed, absl::string_view set_clause,
                               std::vector<Value> params) const;
+  absl::Status OpenPayload(OutboxRow& row) const;
 
   const Clock& clock_;
+  crypto::ClinicalCipher* cipher_;
 };
 
 }  // namespace tandem::db

@@ -45,9 +45,6 @@ bool IsPermanentOutboxError(absl::StatusCode code) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kPermissionDenied:
-    case absl::StatusCode::kNotFound:
-    case absl::StatusCode::kUnauthenticated:
       return true;
     default:
       return false;
@@ -65,7 +62,7 @@ OutboxRelay::OutboxRelay(Database& db, OutboxSender& sender, OutboxRelayOptions 
       sender_(sender),
       options_(std::move(options)),
       clock_(clock),
-      outbox_(clock),
+      outbox_(clock, options_.cipher),
       messages_(RegistryOf(options_).AddCounter("tandem_outbox_messages_total",
                                                 "Outbox delivery attempts by outcome and status code",
                                                 {"outcome", "code"})),

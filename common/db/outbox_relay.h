@@ -28,12 +28,15 @@ class OutboxSender {
   virtual absl::Status Send(const OutboxRow& row) = 0;
 };
 
-// The codes a retry cannot change (the request itself is wrong or refused): INVALID_ARGUMENT,
-// FAILED_PRECONDITION, ALREADY_EXISTS, PERMISSION_DENIED, NOT_FOUND and UNAUTHENTICATED. Everything else is
-// transient, UNIMPLEMENTED included (a receiver being rolled out may not serve the method yet).
+// The codes a retry cannot change (the request itself is wrong, or was already carried out):
+// INVALID_ARGUMENT, FAILED_PRECONDITION and ALREADY_EXISTS. Everything else is transient: UNAUTHENTICATED and
+// PERMISSION_DENIED while a new service key or rule is rolled out, NOT_FOUND while the receiver catches up,
+// UNIMPLEMENTED while it does not serve the method yet; max_attempts bounds them.
 bool IsPermanentOutboxError(absl::StatusCode code);
 
 struct OutboxRelayOptions {
+  // The cipher the messages were enqueued with (see Outbox): payloads are opened just before they are sent.
+  crypto::ClinicalCipher* cipher = nullptr;
   int threads = 2;
   // Messages one thread claims at a time (at most one per ordering key).
   int batch_size = 16;

@@ -1,5 +1,7 @@
 #include "common/grpc/call_context.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "common/log/log.h"
@@ -43,6 +45,11 @@ absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& cont
   if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
   absl::StatusOr<auth::Principal> principal = verifier.Verify(token);
   if (!principal.ok()) return principal.status();
+  // A service's token is good at the one service it names, so a service that receives it cannot replay it.
+  if (principal->IsService() && std::find(principal->audiences.begin(), principal->audiences.end(),
+                                          service_name) == principal->audiences.end()) {
+    return absl::UnauthenticatedError("invalid token: issued for another service");
+  }
   absl::string_view end_user_token = HeaderOf(context, kEndUserHeader);
   if (end_user_token.empty()) return principal;
   if (!principal->IsService()) {

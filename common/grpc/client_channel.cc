@@ -31,16 +31,14 @@ absl::Status PrepareOutboundContext(grpc::ClientContext& out, const grpc::Server
     deadline = std::min(deadline, inbound->deadline());
     request_id = RequestIdOf(*inbound);
   }
-  const auth::Principal* person = caller == nullptr     ? nullptr
-                                  : caller->IsService() ? caller->end_user.get()
-                                                        : caller;
+  const auth::Principal* person = caller == nullptr ? nullptr : auth::PersonBehind(*caller);
   if (person != nullptr) {
     absl::StatusOr<std::string> assertion = identity.Assert(*person, options.audience);
     if (!assertion.ok()) return assertion.status();
     end_user_token = *std::move(assertion);
   }
   if (request_id.empty()) request_id = NewUuidV7();
-  absl::StatusOr<std::string> token = identity.Token();
+  absl::StatusOr<std::string> token = identity.Token(options.audience);
   if (!token.ok()) return token.status();
   out.set_deadline(deadline);
   out.AddMetadata(kRequestIdHeader, request_id);

@@ -22,7 +22,8 @@ struct OutboundOptions {
   // Used when the inbound call has no deadline (or there is no inbound call); an inbound deadline always wins
   // when it is sooner, so a caller's budget is never exceeded downstream.
   absl::Duration default_timeout = absl::Seconds(5);
-  // The called service's name, the audience of the end-user assertion sent when acting for a person.
+  // The called service's name ("reminders"): the audience of this service's token and of the end-user
+  // assertion sent when acting for a person. Required (FAILED_PRECONDITION without it).
   std::string audience;
 };
 

@@ -49,6 +49,10 @@ bool MessageCache::Seals(const google::protobuf::Descriptor& descriptor) {
   return seals;
 }
 
+std::string MessageCache::ScopedKey(absl::string_view clinic_id, absl::string_view key) {
+  return clinic_id.empty() ? std::string(key) : absl::StrCat(clinic_id, "/", key);
+}
+
 absl::Status MessageCache::GetOrLoadMessage(bool versioned, absl::string_view clinic_id,
                                             absl::string_view key, MessageLoader load,
                                             google::protobuf::Message& out, absl::Time deadline) {
@@ -57,7 +61,8 @@ absl::Status MessageCache::GetOrLoadMessage(bool versioned, absl::string_view cl
     return absl::InvalidArgumentError("a sealed cache value needs its clinic id");
   }
   const std::string clinic(clinic_id);
-  const std::string record_id = absl::StrCat(versioned ? "versioned:" : "key:", cache_.prefix(), key, "#",
+  const std::string scoped = ScopedKey(clinic_id, key);
+  const std::string record_id = absl::StrCat(versioned ? "versioned:" : "key:", cache_.prefix(), scoped, "#",
                                              out.GetDescriptor()->full_name());
 
   // Set when this call's own loader ran: its message is returned as is, without opening what it just sealed.
@@ -69,8 +74,8 @@ absl::Status MessageCache::GetOrLoadMessage(bool versioned, absl::string_view cl
     if (encoded.ok()) loaded_here = std::move(fresh);
     return encoded;
   };
-  absl::StatusOr<std::string> bytes = versioned ? cache_.GetOrLoadVersioned(key, load_bytes, deadline)
-                                                : cache_.GetOrLoad(key, load_bytes, deadline);
+  absl::StatusOr<std::string> bytes = versioned ? cache_.GetOrLoadVersioned(scoped, load_bytes, deadline)
+                                                : cache_.GetOrLoad(scoped, load_bytes, deadline);
   if (!bytes.ok()) return bytes.status();
   if (loaded_here != nullptr) {
     out.GetReflection()->Swap(&out, loaded_here.get());
@@ -80,7 +85,7 @@ absl::Status MessageCache::GetOrLoadMessage(bool versioned, absl::string_view cl
 
   unreadable_.Increment();
   // A versioned entry cannot be named here; it dies with its ttl or the next bump.
-  if (!versioned) cache_.Invalidate(key).IgnoreError();
+  if (!versioned) cache_.Invalidate(scoped).IgnoreError();
   out.Clear();
   return load(out);
 }

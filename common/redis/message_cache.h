@@ -53,8 +53,16 @@ class MessageCache {
     return Typed<M>(/*versioned=*/true, clinic_id, entity_key, load, deadline);
   }
 
-  absl::Status Invalidate(absl::string_view key) { return cache_.Invalidate(key); }
-  absl::StatusOr<int64_t> BumpVersion(absl::string_view entity_key) { return cache_.BumpVersion(entity_key); }
+  absl::Status Invalidate(absl::string_view clinic_id, absl::string_view key) {
+    return cache_.Invalidate(ScopedKey(clinic_id, key));
+  }
+  absl::StatusOr<int64_t> BumpVersion(absl::string_view clinic_id, absl::string_view entity_key) {
+    return cache_.BumpVersion(ScopedKey(clinic_id, entity_key));
+  }
+
+  // Keys live under their clinic ("<clinic>/<key>"), so one clinic's entry can never answer another's read,
+  // even for a type that is not sealed.
+  static std::string ScopedKey(absl::string_view clinic_id, absl::string_view key);
 
   // True when values of this type are sealed before they reach Redis.
   bool Seals(const google::protobuf::Descriptor& descriptor);

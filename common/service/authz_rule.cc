@@ -46,7 +46,8 @@ std::string ActingRole(const RpcRule& rule, const auth::Principal& caller) {
   for (const std::string& role : rule.roles) {
     if (caller.HasRole(role)) return role;
   }
-  return caller.roles.empty() ? std::string() : *caller.roles.begin();
+  // None admitted (a denial): the first in name order, so the same caller always reads the same.
+  return caller.roles.empty() ? std::string() : *std::min_element(caller.roles.begin(), caller.roles.end());
 }
 
 AuthzTable::AuthzTable(absl::string_view service_full_name, absl::flat_hash_map<std::string, RpcRule> rules)
@@ -71,10 +72,18 @@ absl::Status AuthzTable::Validate() const {
       return absl::FailedPreconditionError(
           absl::StrCat(service_->full_name(), "/", method, " has no audit action or resource type"));
     }
-    for (const std::string& role : rule->roles) {
-      if (!auth::IsKnownRole(role) || role == auth::kRoleService) {
+    for (const auto* roles : {&rule->roles, &rule->on_behalf_of}) {
+      for (const std::string& role : *roles) {
+        if (!auth::IsKnownRole(role) || role == auth::kRoleService) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(service_->full_name(), "/", method, " names an unknown person role"));
+        }
+      }
+    }
+    for (const std::string& subject : rule->services) {
+      if (subject.empty() || subject.find_first_not_of("abcdefghijklmnopqrstuvwxyz_-") != std::string::npos) {
         return absl::FailedPreconditionError(
-            absl::StrCat(service_->full_name(), "/", method, " names an unknown person role"));
+            absl::StrCat(service_->full_name(), "/", method, " names a service that is not a service name"));
       }
     }
   }

@@ -33,23 +33,27 @@ std::string SafeRequestId(const grpc::ServerContextBase& context) {
 
 }  // namespace
 
-const auth::Principal* Call::person() const {
-  if (!caller_.IsService()) return &caller_;
-  return caller_.end_user.get();
+// The audit row of one call under `rule` (nullptr: a method without a rule), before its outcome.
+audit::AuditEntry EntryFor(const RpcRule* rule, const auth::Principal& caller, std::string clinic_id,
+                           std::string request_id, absl::string_view outcome) {
+  audit::AuditEntry entry;
+  entry.clinic_id = std::move(clinic_id);
+  entry.actor = caller.subject;
+  entry.actor_role = rule == nullptr ? ActingRole(RpcRule{}, caller) : ActingRole(*rule, caller);
+  if (caller.end_user != nullptr) entry.on_behalf_of = caller.end_user->subject;
+  entry.action = rule == nullptr ? std::string("rpc.unknown") : rule->action;
+  entry.resource_type = rule == nullptr ? std::string() : rule->resource_type;
+  entry.request_id = std::move(request_id);
+  entry.outcome = std::string(outcome);
+  return entry;
 }
 
+const auth::Principal* Call::person() const { return auth::PersonBehind(caller_); }
+
 audit::AuditEntry Call::SuccessEntry(absl::string_view resource_id, absl::string_view client_id) const {
-  audit::AuditEntry entry;
-  entry.clinic_id = clinic_id_;
-  entry.actor = caller_.subject;
-  entry.actor_role = ActingRole(*rule_, caller_);
-  if (caller_.end_user != nullptr) entry.on_behalf_of = caller_.end_user->subject;
-  entry.action = rule_->action;
-  entry.resource_type = rule_->resource_type;
+  audit::AuditEntry entry = EntryFor(rule_, caller_, clinic_id_, request_id_, audit::kOutcomeOk);
   entry.resource_id = std::string(resource_id);
   entry.client_id = std::string(client_id);
-  entry.request_id = request_id_;
-  entry.outcome = std::string(audit::kOutcomeOk);
   return entry;
 }
 

@@ -2,6 +2,7 @@
 #define TANDEM_COMMON_SERVICE_RPC_KIT_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -99,9 +100,10 @@ class RpcKit {
   }
 
   // For handlers that wait on other services (see FanOut in service_client.h): once the caller is admitted,
-  // `work(const Call&, Finish finish)` runs on the gRPC thread and must call `finish(status)` exactly once,
-  // from any thread, so that no thread waits while downstream services answer. Blocking work does not belong
-  // here: use Unary.
+  // `work(std::shared_ptr<const Call>, Finish finish)` runs on the gRPC thread and must call `finish(status)`
+  // exactly once, from any thread, so that no thread waits while downstream services answer. Callbacks keep
+  // the Call alive by holding the pointer. Blocking work (SQL, an audit row) does not belong here or in the
+  // callbacks, which run on gRPC threads: hand it to the worker pool, or use Unary.
   using Finish = std::function<void(absl::Status)>;
   template <typename Work>
   grpc::ServerUnaryReactor* UnaryAsync(grpc::CallbackServerContext* context, absl::string_view method,
@@ -119,9 +121,10 @@ class RpcKit {
       reactor->Finish(ToPublicStatus(admission.call.status(), RequestIdOf(*context)));
       return reactor;
     }
-    work(*admission.call, [reactor, request_id = RequestIdOf(*context)](absl::Status status) {
-      reactor->Finish(ToPublicStatus(status, request_id));
-    });
+    work(std::make_shared<const Call>(*std::move(admission.call)),
+         [reactor, request_id = RequestIdOf(*context)](absl::Status status) {
+           reactor->Finish(ToPublicStatus(status, request_id));
+         });
     return reactor;
   }
 

@@ -11,6 +11,7 @@
 #include "common/crypto/crypto_migrations.h"
 #include "common/crypto/key_encryption_key.h"
 #include "common/db/idempotency_migrations.h"
+#include "common/db/idempotency_store.h"
 #include "common/db/migrator.h"
 #include "common/db/open_database.h"
 #include "common/log/log.h"
@@ -34,6 +35,7 @@ ABSL_FLAG(std::vector<std::string>, previous_kek_files, {},
           "earlier key-encryption keys still accepted while data keys are re-wrapped (comma-separated)");
 ABSL_FLAG(int, worker_threads, 8, "threads for database work");
 ABSL_FLAG(std::string, signing_key_file, "", "this service's private key (PEM) for outbound service tokens");
+ABSL_FLAG(int, maintenance_interval_s, 600, "how often expired idempotency keys are deleted (0: never)");
 
 namespace tandem::service {
 namespace {
@@ -70,7 +72,7 @@ absl::StatusOr<std::unique_ptr<auth::ServiceTokenSource>> LoadIdentity(const std
   ASSIGN_OR_RETURN(std::string kid, auth::JwkThumbprint(key.get()));
   ASSIGN_OR_RETURN(std::unique_ptr<auth::JwtSigner> signer,
                    auth::JwtSigner::FromPrivateKeyPem(pem, kid, config.jwt_issuer));
-  return std::make_unique<auth::ServiceTokenSource>(std::move(signer), service_name, config.jwt_audience);
+  return std::make_unique<auth::ServiceTokenSource>(std::move(signer), service_name);
 }
 
 std::vector<const db::MigrationSet*> AllMigrations(const ServiceDefinition& definition) {
@@ -100,6 +102,7 @@ RuntimeConfig RuntimeConfigFromFlags() {
   config.hs256_secret_file = absl::GetFlag(FLAGS_hs256_secret_file);
   config.jwt_issuer = absl::GetFlag(FLAGS_jwt_issuer);
   config.jwt_audience = absl::GetFlag(FLAGS_jwt_audience);
+  config.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_s));
   return config;
 }
 
@@ -143,6 +146,8 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(ServiceDefinition defin
 }
 
 Runtime::~Runtime() {
+  if (!stop_maintenance_.HasBeenNotified()) stop_maintenance_.Notify();
+  if (maintenance_.joinable()) maintenance_.join();
   if (host_ != nullptr) host_->Shutdown(absl::ZeroDuration());
 }
 
@@ -164,15 +169,48 @@ absl::Status Runtime::Start(ServiceParts* parts) {
   RETURN_IF_ERROR(host_->Start());
   parts_ = parts;
   if (parts_ != nullptr) parts_->Start();
+  if (config_.maintenance_interval > absl::ZeroDuration()) {
+    maintenance_ = std::thread([this] {
+      while (!stop_maintenance_.WaitForNotificationWithTimeout(config_.maintenance_interval)) {
+        if (absl::StatusOr<int> swept = RunMaintenance(); !swept.ok()) {
+          log::Warn("maintenance_failed", {{"code", absl::StatusCodeToString(swept.status().code())}});
+        }
+      }
+    });
+  }
   log::Info("listening",
             {{"service", definition_.name}, {"port", host_->port()}, {"admin_port", host_->admin_port()}});
   return absl::OkStatus();
 }
 
 void Runtime::Shutdown(absl::Duration grace) {
+  host_->Shutdown(grace);
   if (parts_ != nullptr) parts_->Stop();
   parts_ = nullptr;
-  host_->Shutdown(grace);
+  if (!stop_maintenance_.HasBeenNotified()) stop_maintenance_.Notify();
+  if (maintenance_.joinable()) maintenance_.join();
+}
+
+absl::StatusOr<auth::ServiceTokenSource*> Runtime::RequireIdentity() {
+  if (identity_ == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--signing_key_file is required: ", definition_.name, " calls other services"));
+  }
+  return identity_.get();
+}
+
+absl::StatusOr<int> Runtime::RunMaintenance() {
+  // A bounded batch per statement keeps each delete's write lock short; a backlog drains over the loop.
+  constexpr int kBatch = 1000;
+  const db::IdempotencyStore keys;
+  int total = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(int deleted, keys.DeleteExpired(*database_, kBatch));
+    total += deleted;
+    if (deleted < kBatch || stop_maintenance_.HasBeenNotified()) break;
+  }
+  if (total > 0) log::Info("idempotency_keys_expired", {{"deleted", total}});
+  return total;
 }
 
 int ServiceMain(int argc, char** argv, const ServiceDefinition& definition, const BuildService& build) {

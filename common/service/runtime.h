@@ -4,10 +4,12 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/audit/audit_log.h"
 #include "common/auth/jwt_verifier.h"
@@ -40,6 +42,8 @@ struct RuntimeConfig {
   std::string hs256_secret_file;
   std::string jwt_issuer;
   std::string jwt_audience = "tandem";
+  // How often expired idempotency keys are deleted (zero: never, for tests that look at the table).
+  absl::Duration maintenance_interval = absl::Minutes(10);
 };
 
 // What a service is, for the runtime: its name, its ports and its migrations.
@@ -82,6 +86,9 @@ class Runtime {
   const auth::JwtVerifier& verifier() const { return *verifier_; }
   ServerHost& host() { return *host_; }
   WorkerPool& workers() { return host_->workers(); }
+  // This service's identity for calls to others: FAILED_PRECONDITION, at build time, when --signing_key_file
+  // is not set, so a service that calls others refuses to start rather than failing its first call.
+  absl::StatusOr<auth::ServiceTokenSource*> RequireIdentity();
   // nullptr unless --signing_key_file is set.
   auth::ServiceTokenSource* identity() { return identity_.get(); }
   // The Redis holding durable indexes (--redis_url) and the one for the evicting cache (--cache_redis_url,
@@ -94,8 +101,13 @@ class Runtime {
 
   // Starts serving, then `parts`. Returns the error of a table that does not validate or a port in use.
   absl::Status Start(ServiceParts* parts);
-  // Stops `parts`, then drains the server for up to `grace`.
+  // Turns health NOT_SERVING and drains in-flight calls for up to `grace` (they still have the service's
+  // parts), then stops `parts` and the maintenance.
   void Shutdown(absl::Duration grace);
+
+  // One round of the shared housekeeping the runtime runs every maintenance_interval: deletes expired
+  // idempotency keys. Returns how many rows went.
+  absl::StatusOr<int> RunMaintenance();
 
  private:
   Runtime(ServiceDefinition definition, RuntimeConfig config)
@@ -112,6 +124,8 @@ class Runtime {
   std::unique_ptr<ServerHost> host_;
   std::vector<const AuthzTable*> tables_;
   ServiceParts* parts_ = nullptr;
+  absl::Notification stop_maintenance_;
+  std::thread maintenance_;
 };
 
 // Builds a service's own objects on a ready runtime and registers its gRPC services.

@@ -25,7 +25,8 @@ namespace tandem::service {
 // derived from the inbound call, the request id, this service's token and, when acting for a person, an
 // end-user assertion addressed to the called service.
 //
-//   ServiceClient<scheduling::v1::SchedulingService> scheduling(channel, "scheduling", *runtime.identity());
+//   ASSIGN_OR_RETURN(auth::ServiceTokenSource* identity, runtime.RequireIdentity());  // at build time
+//   ServiceClient<scheduling::v1::SchedulingService> scheduling(channel, "scheduling", *identity);
 //   ASSIGN_OR_RETURN(auto context, scheduling.NewContext(inbound_context, &call.caller()));
 //   scheduling.stub().async()->GetAppointment(context.get(), &request, &response, [..](grpc::Status s)
 //   {...});
@@ -61,8 +62,10 @@ class ServiceClient {
 // names the part it could not fetch rather than failing whole.
 //
 //   auto fan_out = std::make_shared<FanOut>();
-//   fan_out->Add("attendance", [&](FanOut::Done done) {
-//     scheduling.stub().async()->GetAttendance(ctx1.get(), &req1, &resp1, std::move(done));
+//   fan_out->Add("attendance", [state](FanOut::Done done) {  // `state` (a shared_ptr) owns contexts and
+//   replies
+//     scheduling.stub().async()->GetAttendance(state->ctx1.get(), &state->req1, &state->resp1,
+//     std::move(done));
 //   });
 //   fan_out->Add("adherence", ...);
 //   fan_out->Run([](FanOut::Result result) { ... result.missing ... });

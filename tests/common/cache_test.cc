@@ -599,12 +599,26 @@ TEST_F(MessageCacheTest, ValueOfAnotherClinicDoesNotOpenAndIsLoadedInstead) {
   });
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_TRUE(MessageDifferencer::Equals(*read, theirs));
+  EXPECT_EQ(loads, 1);  // another clinic's entry lives under another key: never read, let alone returned
+
+  // Forced under the other clinic's key, it does not open: the loader answers.
+  ASSERT_TRUE(admin_
+                  ->Command({"SET", "tandem:notes:cache:clinic-2/record/rec-3",
+                             *RawGet("tandem:notes:cache:clinic-1/record/rec-3")})
+                  .ok());
+  loads = 0;
+  auto moved = messages_->GetOrLoad<SealingTestRecord>("clinic-2", "record/rec-3", [&] {
+    ++loads;
+    return absl::StatusOr<SealingTestRecord>(theirs);
+  });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_TRUE(MessageDifferencer::Equals(*moved, theirs));
   EXPECT_EQ(loads, 1);
   EXPECT_EQ(registry_.AddCounter("tandem_cache_unreadable_total", "", {"cache"}).WithLabels({"test"}).value(),
             1);
 
   // A tampered value is not returned either.
-  const std::string key = "tandem:notes:cache:record/rec-3";
+  const std::string key = "tandem:notes:cache:clinic-1/record/rec-3";
   ASSERT_TRUE(messages_
                   ->GetOrLoad<SealingTestRecord>("clinic-1", "record/rec-3",
                                                  [&] { return absl::StatusOr<SealingTestRecord>(mine); })

@@ -3,6 +3,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -176,6 +177,17 @@ TEST_F(GrpcServerTest, EchoesCallerRequestIdAndGeneratesMissingOnes) {
     EXPECT_TRUE(IsSafeRequestId(response.request_id()));
     EXPECT_EQ(response.request_id().size(), 36u);  // a generated UUIDv7
   }
+  // Two ids, whatever they hold: neither is trusted (a second copy must not slip past the check into logs and
+  // audit rows), a fresh one replaces both.
+  for (const auto& [first, second] : std::vector<std::pair<std::string, std::string>>{
+           {"req-1", std::string(300, 'x')}, {std::string(300, 'x'), "req-1"}, {"req-1", "req-2"}}) {
+    grpc::ClientContext context;
+    context.AddMetadata("x-request-id", first);
+    context.AddMetadata("x-request-id", second);
+    EchoResponse response;
+    ASSERT_TRUE(stub->EchoBlocking(&context, request, &response).ok());
+    EXPECT_EQ(response.request_id().size(), 36u) << first.size() << "/" << second.size();
+  }
 }
 
 TEST_F(GrpcServerTest, CountsRequestsByRpcAndCode) {
@@ -287,8 +299,8 @@ TEST_F(GrpcServerTest, OutboundCallCarriesDeadlineRequestIdAndIdentities) {
   auto downstream = StartServer({}, downstream_service);
   auto relay = StartServer({}, relay_service);
   // The relay signs as the service "notes" with the test secret, so the downstream's verifier accepts it.
-  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, ""), "notes",
-                                    testing::kTestAudience);
+  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, ""),
+                                    "notes");
   relay_service->identity = &identity;
   relay_service->downstream =
       EchoService::NewStub(MakeServiceChannel("127.0.0.1:" + std::to_string(downstream->port())));

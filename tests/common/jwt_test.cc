@@ -335,17 +335,20 @@ TEST_F(JwtTest, JwkRoundTripAndThumbprint) {
 TEST_F(JwtTest, ServiceTokenSourceReusesThenRefreshes) {
   auto signer = JwtSigner::FromPrivateKeyPem(notes_->private_pem, notes_->kid, kIssuer, clock_);
   ASSERT_TRUE(signer.ok());
-  ServiceTokenSource source(*std::move(signer), "notes", kAudience, clock_, absl::Minutes(5));
-  auto first = source.Token();
+  ServiceTokenSource source(*std::move(signer), "notes", clock_, absl::Minutes(5));
+  auto first = source.Token("scheduling");
   ASSERT_TRUE(first.ok());
-  EXPECT_EQ(*source.Token(), *first);
+  EXPECT_EQ(*source.Token("scheduling"), *first);
+  EXPECT_NE(*source.Token("reminders"), *first);  // one token per called service
+  EXPECT_FALSE(source.Token("").ok());
   clock_.Advance(absl::Minutes(4) + absl::Seconds(1));
-  auto second = source.Token();
+  auto second = source.Token("scheduling");
   EXPECT_NE(*second, *first);
   auto principal = Verifier()->Verify(*second);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_TRUE(principal->IsService());
   EXPECT_EQ(principal->subject, "notes");
+  EXPECT_EQ(principal->audiences, std::vector<std::string>({"scheduling"}));
 }
 
 TEST_F(JwtTest, EachKeySignsOnlyWhatItIsBoundTo) {
@@ -376,7 +379,7 @@ TEST_F(JwtTest, AnEndUserAssertionIsBoundToItsMakerAndItsAudienceAndIsNoBearerTo
   auto verifier = Verifier();
   auto signer = JwtSigner::FromPrivateKeyPem(notes_->private_pem, notes_->kid, kIssuer, clock_);
   ASSERT_TRUE(signer.ok());
-  ServiceTokenSource notes(*std::move(signer), "notes", kAudience, clock_);
+  ServiceTokenSource notes(*std::move(signer), "notes", clock_);
   auto person = verifier->Verify(Mint(*rsa_, Clinician()));
   ASSERT_TRUE(person.ok());
   auto assertion = notes.Assert(*person, "scheduling");
@@ -404,9 +407,19 @@ TEST_F(JwtTest, AnEndUserAssertionIsBoundToItsMakerAndItsAudienceAndIsNoBearerTo
   service_principal.subject = "homework";
   service_principal.roles = {"service"};
   EXPECT_FALSE(notes.Assert(service_principal, "scheduling").ok());
-  // It lives a minute.
+  // It lives a minute, never longer than the person's own token, and carries that token's id.
   clock_.Advance(absl::Minutes(2));
   EXPECT_FALSE(verifier->VerifyAssertion(*assertion, "notes", "scheduling").ok());
+  auth::Principal expiring = *person;
+  expiring.expires_at = clock_.Now() + absl::Seconds(10);
+  auto short_lived = notes.Assert(expiring, "scheduling");
+  ASSERT_TRUE(short_lived.ok());
+  auto asserted_again = verifier->VerifyAssertion(*short_lived, "notes", "scheduling");
+  ASSERT_TRUE(asserted_again.ok());
+  EXPECT_EQ(asserted_again->expires_at, expiring.expires_at);
+  EXPECT_EQ(asserted_again->token_id, person->token_id);
+  expiring.expires_at = clock_.Now() - absl::Seconds(1);
+  EXPECT_EQ(notes.Assert(expiring, "scheduling").status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
+#include "common/log/log.h"
+
 #include <string>
 
-#include "common/log/log.h"
 #include "common/log/redact.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

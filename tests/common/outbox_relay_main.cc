@@ -51,12 +51,11 @@ int Run() {
   absl::StatusOr<std::unique_ptr<auth::JwtSigner>> signer =
       auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, "");
   if (!signer.ok()) return Fail("signer", signer.status());
-  auth::ServiceTokenSource identity(*std::move(signer), absl::GetFlag(FLAGS_identity),
-                                    testing::kTestAudience);
+  auth::ServiceTokenSource identity(*std::move(signer), absl::GetFlag(FLAGS_identity));
 
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels;
-  channels[absl::GetFlag(FLAGS_service)] = MakeServiceChannel(absl::GetFlag(FLAGS_receiver));
-  db::GrpcOutboxSender sender(std::move(channels), identity,
+  absl::flat_hash_map<std::string, db::GrpcOutboxSender::Target> targets;
+  targets[absl::GetFlag(FLAGS_service)] = {MakeServiceChannel(absl::GetFlag(FLAGS_receiver)), "echo"};
+  db::GrpcOutboxSender sender(std::move(targets), identity,
                               absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
 
   db::OutboxRelayOptions options;

@@ -21,6 +21,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/crypto/clinical_cipher.h"
+#include "common/crypto/crypto_migrations.h"
+#include "common/crypto/sql_data_key_store.h"
 #include "common/db/migrator.h"
 #include "common/db/open_database.h"
 #include "common/db/outbox_migrations.h"
@@ -276,6 +279,40 @@ TEST_P(OutboxTest, EnqueueVanishesOnRollback) {
   EXPECT_TRUE(sender_.calls().empty());
 }
 
+TEST_P(OutboxTest, PayloadsAreSealedAtRestAndOpenedToBeSent) {
+  ASSERT_TRUE(ApplyMigrations(*db_, migrations::crypto()).ok());
+  crypto::SqlDataKeyStore keys(*db_);
+  crypto::ClinicalCipher cipher(crypto::KeyRing(*crypto::ParseKeyEncryptionKey(std::string(64, 'd'))), keys);
+  ASSERT_TRUE(cipher.Seal("c1", "warm-up", 1, "x").ok());  // the clinic's key exists before the write
+  const Outbox sealed_outbox(clock_, &cipher);
+  const std::string payload = "recipient robin@example.org, first name Robin";
+  std::string id;
+  ASSERT_TRUE(db_->RunInTransaction(TxMode::kWrite,
+                                    [&](Transaction& tx) -> absl::Status {
+                                      absl::StatusOr<std::string> enqueued =
+                                          sealed_outbox.Enqueue(tx, Message("appointment/s1", payload));
+                                      if (!enqueued.ok()) return enqueued.status();
+                                      id = *enqueued;
+                                      return absl::OkStatus();
+                                    })
+                  .ok());
+  absl::StatusOr<Transaction> tx = db_->Begin(TxMode::kRead);
+  ASSERT_TRUE(tx.ok());
+  absl::StatusOr<ResultSet> raw = tx->Execute("SELECT payload FROM outbox");
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->size(), 1);
+  EXPECT_EQ((*raw)[0].GetBytes("payload")->find("Robin"), std::string::npos);
+  ASSERT_TRUE(tx->Commit().ok());
+
+  OutboxRelayOptions options = Options();
+  options.cipher = &cipher;
+  OutboxRelay relay(*db_, sender_, options, clock_);
+  ASSERT_TRUE(relay.RunOnce().ok());
+  ASSERT_EQ(sender_.calls().size(), 1u);
+  EXPECT_EQ(sender_.calls()[0].payload, payload);
+  EXPECT_EQ(sealed_outbox.Get(*db_, id)->payload, payload);
+}
+
 TEST_P(OutboxTest, EnqueueRejectsBadMessages) {
   auto enqueue = [&](const OutboxMessage& m, TxMode mode = TxMode::kWrite) {
     absl::StatusOr<Transaction> tx = db_->Begin(mode);
@@ -377,12 +414,12 @@ TEST_P(OutboxTest, PermanentErrorSettlesAsFailedAndFollowersProceed) {
   EXPECT_EQ(Counted("delivered", "OK"), 1);
 
   for (absl::StatusCode code : {absl::StatusCode::kInvalidArgument, absl::StatusCode::kFailedPrecondition,
-                                absl::StatusCode::kAlreadyExists, absl::StatusCode::kPermissionDenied,
-                                absl::StatusCode::kNotFound, absl::StatusCode::kUnauthenticated}) {
+                                absl::StatusCode::kAlreadyExists}) {
     EXPECT_TRUE(IsPermanentOutboxError(code)) << code;
   }
   for (absl::StatusCode code :
        {absl::StatusCode::kUnavailable, absl::StatusCode::kDeadlineExceeded,
+        absl::StatusCode::kPermissionDenied, absl::StatusCode::kNotFound, absl::StatusCode::kUnauthenticated,
         absl::StatusCode::kResourceExhausted, absl::StatusCode::kAborted, absl::StatusCode::kInternal,
         absl::StatusCode::kUnknown, absl::StatusCode::kUnimplemented, absl::StatusCode::kCancelled}) {
     EXPECT_FALSE(IsPermanentOutboxError(code)) << code;
@@ -515,7 +552,7 @@ TEST_P(OutboxTest, AClaimAboutToRunOutIsGivenBackUnsent) {
 TEST_P(OutboxTest, SweepDeletesDeliveredMessagesAfterTheRetention) {
   const std::string delivered = Enqueue("appointment/a", "a1");
   const std::string failed = Enqueue("appointment/b", "b1");
-  sender_.Script(failed, absl::NotFoundError("no such appointment"));
+  sender_.Script(failed, absl::FailedPreconditionError("no such appointment"));
   OutboxRelayOptions options = Options();
   options.retention = absl::Hours(24);
   OutboxRelay relay(*db_, sender_, options, clock_);

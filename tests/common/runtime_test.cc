@@ -6,11 +6,14 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/keys.h"
+#include "common/db/idempotency_store.h"
 #include "common/db/open_database.h"
 #include "common/service/rpc_kit.h"
+#include "common/time/clock.h"
 #include "gtest/gtest.h"
 #include "tandem/testing/v1/echo.grpc.pb.h"
 #include "tests/fixtures/subprocess.h"
@@ -104,6 +107,29 @@ TEST(RuntimeTest, ServesOnTheKitAndAuditsInTheServicesDatabase) {
   EXPECT_EQ(rows[2].outcome, "denied");
 }
 
+TEST(RuntimeTest, MaintenanceDeletesExpiredIdempotencyKeysOnly) {
+  auto fixture = tandem::testing::ServiceFixture::Start(EchoDefinition(), BuildEcho(true));
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  db::Database& database = (*fixture)->runtime().database();
+  FakeClock two_days_ago(absl::Now() - absl::Hours(48));
+  const db::IdempotencyStore old_keys(two_days_ago), new_keys;
+  for (const auto* store : {&old_keys, &new_keys}) {
+    const db::IdempotencyKey key{"c1", "scheduling", "Book", store == &old_keys ? "old" : "new"};
+    ASSERT_TRUE(database
+                    .RunInTransaction(db::TxMode::kWrite,
+                                      [&](db::Transaction& tx) -> absl::Status {
+                                        auto begun = store->Begin(tx, key, "hash");
+                                        if (!begun.ok()) return begun.status();
+                                        return store->Complete(tx, key, "response");
+                                      })
+                    .ok());
+  }
+  auto swept = (*fixture)->runtime().RunMaintenance();
+  ASSERT_TRUE(swept.ok()) << swept.status();
+  EXPECT_EQ(*swept, 1);
+  EXPECT_EQ(*(*fixture)->runtime().RunMaintenance(), 0);
+}
+
 TEST(RuntimeTest, AServiceWithAMethodWithoutARuleDoesNotStart) {
   auto fixture = tandem::testing::ServiceFixture::Start(EchoDefinition(), BuildEcho(false));
   EXPECT_EQ(fixture.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -133,6 +159,7 @@ TEST(RuntimeTest, ConfigurationErrorsNameWhatIsWrong) {
   ASSERT_TRUE(runtime.ok()) << runtime.status();
   EXPECT_EQ((*runtime)->CacheRedisOptions()->port, 6399);  // the cache defaults to --redis_url
   EXPECT_EQ((*runtime)->identity(), nullptr);
+  EXPECT_EQ((*runtime)->RequireIdentity().status().code(), absl::StatusCode::kFailedPrecondition);
   runtime->reset();
   tandem::testing::RemoveTree(*dir);
 }
@@ -156,12 +183,15 @@ TEST(RuntimeTest, TheSigningKeySignsThisServicesOwnBoundIdentity) {
   auto runtime = Runtime::Create(EchoDefinition(), config);
   ASSERT_TRUE(runtime.ok()) << runtime.status();
   ASSERT_NE((*runtime)->identity(), nullptr);
-  auto token = (*runtime)->identity()->Token();
+  auto token = (*runtime)->identity()->Token("scheduling");
   ASSERT_TRUE(token.ok()) << token.status();
   auto principal = (*runtime)->verifier().Verify(*token);
   ASSERT_TRUE(principal.ok()) << principal.status();
   EXPECT_TRUE(principal->IsService());
   EXPECT_EQ(principal->subject, "echo");
+  EXPECT_EQ(principal->audiences, std::vector<std::string>({"scheduling"}));
+  // A service that calls others has an identity; one configured without a key is told so at start.
+  EXPECT_TRUE((*runtime)->RequireIdentity().ok());
   runtime->reset();
   tandem::testing::RemoveTree(*dir);
 }

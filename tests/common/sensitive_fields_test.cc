@@ -155,6 +155,30 @@ TEST_F(SensitiveFieldsTest, RoundTripRestoresTheOriginal) {
   EXPECT_TRUE(MessageDifferencer::Equals(reloaded, original)) << reloaded.DebugString();
 }
 
+TEST_F(SensitiveFieldsTest, AWholeStoredMessageKeepsItsSensitiveFieldsSealed) {
+  const SealingTestRecord original = FullRecord();
+  auto blob = SealMessage(*cipher_, kBinding, original);
+  ASSERT_TRUE(blob.ok()) << blob.status();
+  EXPECT_EQ(blob->find(kMarker), std::string::npos);
+  SealingTestRecord restored;
+  restored.set_id("stale");
+  ASSERT_TRUE(OpenMessage(*cipher_, kBinding, *blob, restored).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(restored, original)) << restored.DebugString();
+  // Altered, truncated or moved to another record: refused, and the target is left alone.
+  std::string altered = *blob;
+  altered.back() ^= 0x01;
+  SealingTestRecord untouched;
+  untouched.set_id("kept");
+  EXPECT_EQ(OpenMessage(*cipher_, kBinding, altered, untouched).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(untouched.id(), "kept");
+  EXPECT_EQ(OpenMessage(*cipher_, kBinding, blob->substr(0, 3), untouched).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(OpenMessage(*cipher_, kBinding, blob->substr(0, blob->size() / 2), untouched).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(OpenMessage(*cipher_, SealBinding{"clinic-1", "note-2", 3}, *blob, untouched).code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST_F(SensitiveFieldsTest, SealedMessageHoldsNoSensitiveData) {
   SealingTestRecord rest;
   std::string envelope = Seal(FullRecord(), &rest);

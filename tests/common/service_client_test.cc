@@ -69,8 +69,7 @@ class ServiceClientTest : public ::testing::Test {
     ASSERT_TRUE(host_->Start().ok());
     auto signer = auth::JwtSigner::FromHs256Secret(tandem::testing::kTestHs256Secret, "");
     ASSERT_TRUE(signer.ok());
-    identity_ = std::make_unique<auth::ServiceTokenSource>(*std::move(signer), "progress",
-                                                           tandem::testing::kTestAudience);
+    identity_ = std::make_unique<auth::ServiceTokenSource>(*std::move(signer), "progress");
   }
   void TearDown() override {
     downstream_->release.Notify();

@@ -238,7 +238,7 @@ TEST_F(GatewayHttpTest, MissingOrBadTokenIs401AndNothingIsForwarded) {
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(bad.json()["code"], 16);
   // A valid service token is no ticket through the public door either.
-  const std::string service_token = ServiceToken("scheduling");
+  const std::string service_token = ServiceToken("scheduling", "gateway");
   for (const char* target : {"/v1/test/goals/g-1", "/v1/session"}) {
     HttpReply refused =
         Call(http::verb::get, target, "", {{"authorization", "Bearer " + service_token}}, false);
@@ -332,7 +332,8 @@ TEST_F(GatewayHttpTest, BackendCodesMapToHttpStatusesWithDetails) {
         if (detail["@type"] == "type.googleapis.com/google.rpc.ResourceInfo") {
           resource = detail["resourceType"] == "appointment" && detail["resourceName"] == "appt-42";
         }
-        if (detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo") reason = detail["reason"] == "SLOT_TAKEN";
+        if (detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
+          reason = detail["reason"] == "SLOT_TAKEN";
       }
       EXPECT_TRUE(resource) << reply.body;
       EXPECT_TRUE(reason) << reply.body;
@@ -425,7 +426,7 @@ TEST_F(GatewayHttpTest, HttpBodyIsWrittenAsIsWithItsContentTypeAndNoBearerNeeded
 TEST_F(GatewayHttpTest, PathTokenRouteIgnoresAndNeverForwardsAnAuthorizationHeader) {
   const std::string target = absl::StrCat("/v1/test/feeds/cal-1/", Backend::kFeedToken);
   // A valid bearer token, a malformed one and a service token: none is checked, none reaches the service.
-  const std::string service_token = ServiceToken("scheduling");
+  const std::string service_token = ServiceToken("scheduling", "gateway");
   for (const std::string& header : {"Bearer " + Token(), std::string("Bearer not.a.token"),
                                     "Bearer " + service_token, std::string("Basic dTpw")}) {
     HttpReply reply = Call(http::verb::get, target, "", {{"authorization", header}}, /*with_token=*/false);

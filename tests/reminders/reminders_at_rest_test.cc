@@ -68,7 +68,7 @@ class RemindersAtRestTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(RemindersAtRestTest, MarkedFieldsAreSealedInEveryTable) {
-  const std::string service = tandem::testing::ServiceToken("scheduling");
+  const std::string service = tandem::testing::ServiceToken("scheduling", "reminders");
   v1::RegisterTemplateRequest registered;
   v1::Template& t = *registered.mutable_template_();
   t.set_clinic_id("c1");

@@ -90,7 +90,8 @@ class RemindersProcessTest : public ::testing::Test {
 
   std::unique_ptr<grpc::ClientContext> Context() {
     auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + tandem::testing::ServiceToken("scheduling"));
+    context->AddMetadata("authorization",
+                         "Bearer " + tandem::testing::ServiceToken("scheduling", "reminders"));
     context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     return context;
   }

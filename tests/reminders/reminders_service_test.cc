@@ -120,7 +120,7 @@ class RemindersServiceTest : public ::testing::Test {
     return stub_->RegisterTemplate(Context(token).get(), request, &response);
   }
 
-  static std::string ServiceToken() { return tandem::testing::ServiceToken("scheduling"); }
+  static std::string ServiceToken() { return tandem::testing::ServiceToken("scheduling", "reminders"); }
 
   static v1::ScheduleReminderRequest ValidRequest(const std::string& key = "appointment/a1/24h") {
     v1::ScheduleReminderRequest r;
@@ -244,8 +244,9 @@ TEST_F(RemindersServiceTest, OnlyTheRemindingServicesMaySchedule) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Schedule(ValidRequest(), &reminder, Token("u1", {"admin"}, "c1")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Schedule(ValidRequest(), &reminder, tandem::testing::ServiceToken("notes")).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Schedule(ValidRequest(), &reminder, tandem::testing::ServiceToken("notes", "reminders")).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(RegisterTemplate(ValidTemplate(), Token("u1", {"clinician"}, "c1")).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Stored(), 0);
@@ -269,8 +270,10 @@ TEST_F(RemindersServiceTest, AServiceActingForSomeoneIsHeldToThatPersonsRoleAndC
             grpc::StatusCode::PERMISSION_DENIED);
   // The person's own token is no assertion; an assertion made by another service, or for another one, fails.
   EXPECT_EQ(for_person(Token("u1", {"clinician"}, "c1")), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(for_person(EndUserAssertion("homework", "reminders", "clinician")), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(for_person(EndUserAssertion("scheduling", "notes", "clinician")), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(for_person(EndUserAssertion("homework", "reminders", "clinician")),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(for_person(EndUserAssertion("scheduling", "notes", "clinician")),
+            grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Stored(), 0);
   ASSERT_EQ(for_person(EndUserAssertion("scheduling", "reminders", "clinician")), grpc::StatusCode::OK);
   auto rows = fixture_->AuditRows("c1");
@@ -298,7 +301,8 @@ TEST_F(RemindersServiceTest, EveryMethodHasARuleAndRefusesOthersWithAnAuditedDen
     const std::vector<Caller> callers = {
         {"", grpc::StatusCode::UNAUTHENTICATED, 0},
         {Token("c9", {"client"}, "c1"), grpc::StatusCode::PERMISSION_DENIED, 1},
-        {tandem::testing::ServiceToken("reminders-intruder"), grpc::StatusCode::PERMISSION_DENIED, 0},
+        {tandem::testing::ServiceToken("reminders-intruder", "reminders"),
+         grpc::StatusCode::PERMISSION_DENIED, 0},
     };
     for (const Caller& caller : callers) {
       const int denied_before = CountRows("c1", "denied");

@@ -18,8 +18,8 @@
 #include "gtest/gtest.h"
 #include "services/reminders/store/reminders_migrations.h"
 #include "tests/fixtures/temp_dir.h"
-#include "tests/reminders/reminders_harness.h"
 #include "tests/fixtures/test_postgres.h"
+#include "tests/reminders/reminders_harness.h"
 
 namespace tandem::reminders {
 namespace {
@@ -46,7 +46,15 @@ class SqlReminderStoreTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::audit()).ok());
     ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::idempotency()).ok());
     ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::crypto()).ok());
-    ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::reminders()).ok());
+    // The upgrade test starts from the first release's schema and applies the rest itself.
+    const std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (test_name.rfind("UpgradeFromTheFirstSchema", 0) == 0) {
+      const db::MigrationSet& all = migrations::reminders();
+      db::MigrationSet first{all.component, {all.sqlite.front()}, {all.postgresql.front()}};
+      ASSERT_TRUE(db::ApplyMigrations(*db_, first).ok());
+    } else {
+      ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::reminders()).ok());
+    }
     keys_ = std::make_unique<crypto::SqlDataKeyStore>(*db_);
     cipher_ = std::make_unique<crypto::ClinicalCipher>(
         crypto::KeyRing(*crypto::ParseKeyEncryptionKey(std::string(64, 'a'))), *keys_);
@@ -297,6 +305,42 @@ TEST_P(SqlReminderStoreTest, TemplatesRoundTrip) {
   EXPECT_EQ(read->subject(), "Reminder");
   EXPECT_TRUE(read->discreet());
   EXPECT_EQ(store_->GetTemplate("c2", "appointment-tomorrow").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A reminder written by the first release (two sealed columns, its idempotency key in the row) is still read
+// after the upgrade, and a retry of its request still returns it rather than scheduling a second one.
+TEST_P(SqlReminderStoreTest, UpgradeFromTheFirstSchemaKeepsRowsAndKeys) {
+  NewReminder n = Make("legacy-key");
+  const ReminderProto& r = n.reminder;
+  auto recipient = cipher_->Seal("c1", r.reminder_id() + "/recipient", 1, r.recipient());
+  auto params = cipher_->Seal("c1", r.reminder_id() + "/params", 1, R"({"first_name":"Robin"})");
+  ASSERT_TRUE(recipient.ok() && params.ok());
+  absl::Status inserted = db_->RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) {
+    return tx
+        .Execute(
+            "INSERT INTO reminders (reminder_id, clinic_id, owner_ref, channel, recipient_sealed, "
+            "template_id, "
+            "params_sealed, time_zone, due_at, next_attempt_at, state, attempts, created_at, delivery_id, "
+            "caller, "
+            "idempotency_key, request_hash) VALUES ($1, 'c1', $2, 1, $3, $4, $5, $6, $7, $7, 'scheduled', 0, "
+            "$7, "
+            "$8, $9, $10, $11)",
+            {r.reminder_id(), r.owner_ref(), db::Bytes{*recipient}, r.template_id(), db::Bytes{*params},
+             r.time_zone(), clock_.Now(), r.delivery_id(), n.caller, n.idempotency_key, n.request_hash})
+        .status();
+  });
+  ASSERT_TRUE(inserted.ok()) << inserted;
+  ASSERT_TRUE(db::ApplyMigrations(*db_, migrations::reminders()).ok());
+
+  auto read = store_->Get("c1", r.reminder_id());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->recipient(), "+15550100");
+  EXPECT_EQ(read->params().at("first_name"), "Robin");
+  NewReminder retry = Make("legacy-key");  // a new id, the same key and body
+  auto again = Schedule(retry);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->reminder_id(), r.reminder_id());
+  EXPECT_EQ(Count("reminders"), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, SqlReminderStoreTest, ::testing::Values("sqlite", "postgresql"));

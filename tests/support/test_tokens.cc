@@ -33,10 +33,11 @@ std::string PersonToken(absl::string_view role, absl::string_view subject, absl:
   return MintToken(std::move(claims));
 }
 
-std::string ServiceToken(absl::string_view subject) {
+std::string ServiceToken(absl::string_view subject, absl::string_view audience) {
   auth::TokenClaims claims;
   claims.subject = std::string(subject);
   claims.roles = {auth::kRoleService};
+  claims.audience = std::string(audience);
   return MintToken(std::move(claims));
 }
 

@@ -14,10 +14,11 @@ namespace tandem::testing {
 inline constexpr char kTestHs256Secret[] = "tandem-test-hs256-secret-0123456789abcdef";
 inline constexpr char kTestAudience[] = "tandem";
 
-// A token for a person of `clinic` holding `role`, or for a Tandem service named `subject`.
+// A token for a person of `clinic` holding `role`, or for the Tandem service `subject` calling the service
+// `audience`.
 std::string PersonToken(absl::string_view role, absl::string_view subject = "u1",
                         absl::string_view clinic = "c1");
-std::string ServiceToken(absl::string_view subject);
+std::string ServiceToken(absl::string_view subject, absl::string_view audience);
 // An end-user assertion made by the service `actor` for a person, addressed to the service `audience` (what a
 // service sends in x-tandem-end-user when it acts for someone).
 std::string EndUserAssertion(absl::string_view actor, absl::string_view audience, absl::string_view role,

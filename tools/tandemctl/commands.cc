@@ -58,6 +58,16 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
   ASSIGN_OR_RETURN(std::string pem, auth::PrivateKeyPem(key.get()));
   ASSIGN_OR_RETURN(nlohmann::json jwk, auth::PublicJwk(key.get(), kid));
   nlohmann::json jwks = {{"keys", nlohmann::json::array({jwk})}};
+  // A new issuer key replaces the old one only: the services' own keys stay published.
+  if (auto existing = auth::ReadSecretFile((root / "jwks.json").string()); existing.ok()) {
+    nlohmann::json old = nlohmann::json::parse(*existing, nullptr, false);
+    if (old.is_object() && old.contains("keys") && old["keys"].is_array()) {
+      for (const auto& service_jwk : old["keys"]) {
+        if (service_jwk.is_object() && service_jwk.contains("tandem_subjects"))
+          jwks["keys"].push_back(service_jwk);
+      }
+    }
+  }
   RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
   RETURN_IF_ERROR(WriteFile(
       root / "jwks.json", jwks.dump(2) + "\n",
@@ -73,22 +83,32 @@ absl::Status MakeServiceKey(const std::string& dir, const std::string& service) 
   }
   fs::path root(dir);
   fs::path key_path = root / "services" / (service + ".pem");
-  std::error_code ec;
-  if (fs::exists(key_path, ec)) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::string jwks_text, auth::ReadSecretFile((root / "jwks.json").string()));
   nlohmann::json jwks = nlohmann::json::parse(jwks_text, nullptr, false);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
     return absl::FailedPreconditionError("run `tandemctl keys` first: no JWKS in the keys directory");
   }
-  fs::create_directories(root / "services", ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", (root / "services").string()));
-  ASSIGN_OR_RETURN(auth::EvpPkeyPtr key, auth::GenerateKey(auth::KeyType::kEcP256));
+  std::error_code ec;
+  auth::EvpPkeyPtr key;
+  std::string pem;
+  if (fs::exists(key_path, ec)) {  // kept; published again below if the JWKS lost it
+    ASSIGN_OR_RETURN(pem, auth::ReadSecretFile(key_path.string()));
+    ASSIGN_OR_RETURN(key, auth::ParsePrivateKeyPem(pem));
+  } else {
+    fs::create_directories(root / "services", ec);
+    if (ec)
+      return absl::FailedPreconditionError(absl::StrCat("cannot create ", (root / "services").string()));
+    ASSIGN_OR_RETURN(key, auth::GenerateKey(auth::KeyType::kEcP256));
+    ASSIGN_OR_RETURN(pem, auth::PrivateKeyPem(key.get()));
+    RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
+  }
   ASSIGN_OR_RETURN(std::string kid, auth::JwkThumbprint(key.get()));
-  ASSIGN_OR_RETURN(std::string pem, auth::PrivateKeyPem(key.get()));
+  for (const auto& published : jwks["keys"]) {
+    if (published.is_object() && published.value("kid", "") == kid) return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(nlohmann::json jwk, auth::PublicJwk(key.get(), kid));
   jwk["tandem_subjects"] = {service};
   jwks["keys"].push_back(jwk);
-  RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
   return WriteFile(
       root / "jwks.json", jwks.dump(2) + "\n",
       fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);

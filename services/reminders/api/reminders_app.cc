@@ -163,6 +163,7 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildReminders(service::R
   parts->store = std::make_unique<SqlReminderStore>(runtime.database(), runtime.cipher(), runtime.audit());
 
   RemindersServiceDeps deps;
+  deps.service_name = runtime.definition().name;
   deps.store = parts->store.get();
   deps.index = parts->index.get();
   deps.verifier = &runtime.verifier();

@@ -85,7 +85,7 @@ service::AuthzTable RemindersRules() {
 
 RemindersService::RemindersService(RemindersServiceDeps deps)
     : deps_(std::move(deps)),
-      kit_("reminders", RemindersRules(), *deps_.verifier, *deps_.audit, *deps_.workers) {}
+      kit_(deps_.service_name, RemindersRules(), *deps_.verifier, *deps_.audit, *deps_.workers) {}
 
 grpc::ServerUnaryReactor* RemindersService::ScheduleReminder(grpc::CallbackServerContext* context,
                                                              const v1::ScheduleReminderRequest* request,
@@ -208,6 +208,10 @@ grpc::ServerUnaryReactor* RemindersService::ListReminders(grpc::CallbackServerCo
         FieldViolations v;
         CheckRef(v, "clinic_id", request->clinic_id());
         if (!request->owner_ref().empty()) CheckRef(v, "owner_ref", request->owner_ref());
+        if (request->state() != v1::REMINDER_STATE_UNSPECIFIED &&
+            !StateFilter(request->state()).has_value()) {
+          v.Add("state", "is not a reminder state");
+        }
         RETURN_IF_ERROR(v.ToStatus());
         ASSIGN_OR_RETURN(int page_size,
                          db::EffectivePageSize(request->page().page_size(), kDefaultPageSize, kMaxPageSize));
@@ -218,6 +222,12 @@ grpc::ServerUnaryReactor* RemindersService::ListReminders(grpc::CallbackServerCo
             .Add("state", static_cast<int64_t>(request->state()));
         ASSIGN_OR_RETURN(std::vector<std::string> after,
                          db::DecodePageToken(request->page().page_token(), filter));
+        // The token's checksum keeps out accidents, not forgery: what it carries is held to the id rule.
+        if (after.size() > 1 || (after.size() == 1 && !IsValidRef(after.front()))) {
+          FieldViolations bad;
+          bad.Add("page.page_token", "is not a page token from this listing");
+          return bad.ToStatus();
+        }
         ASSIGN_OR_RETURN(ReminderPage page, deps_.store->List(request->clinic_id(), request->owner_ref(),
                                                               StateFilter(request->state()), page_size,
                                                               after.empty() ? std::string() : after.front()));

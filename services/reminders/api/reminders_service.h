@@ -20,6 +20,7 @@
 namespace tandem::reminders {
 
 struct RemindersServiceDeps {
+  std::string service_name = "reminders";  // the audience callers address their tokens and assertions to
   ReminderStore* store = nullptr;
   DueIndex* index = nullptr;  // optional: without it the reconciler indexes new reminders
   const auth::JwtVerifier* verifier = nullptr;
@@ -34,7 +35,8 @@ struct RemindersServiceDeps {
 // Who may call what (RemindersRules): scheduling, cancelling and registering templates are for the services
 // that remind (scheduling, homework, progress), alone or acting for a person of the clinic; reading delivery
 // status is also open to the clinic's admins and support staff through the gateway. Handlers run on the
-// worker pool; each read and write of a reminder is audited with ids only, writes in their own transaction.
+// worker pool; each read and write of a reminder is audited with ids only, writes in the transaction of the
+// change.
 class RemindersService final : public tandem::reminders::v1::ReminderService::CallbackService {
  public:
   explicit RemindersService(RemindersServiceDeps deps);

@@ -13,8 +13,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status_macros.h"
-#include "services/reminders/domain/address.h"
 #include "services/reminders/channels/curl_support.h"
+#include "services/reminders/domain/address.h"
 #include "services/reminders/domain/utf8.h"
 
 namespace tandem::reminders {

@@ -7,8 +7,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
-#include "services/reminders/domain/channel.h"
 #include "services/reminders/channels/curl_support.h"
+#include "services/reminders/domain/channel.h"
 
 namespace tandem::reminders {
 

@@ -7,8 +7,8 @@
 #include "common/status/status_macros.h"
 #include "common/time/time_zone.h"
 #include "google/protobuf/util/time_util.h"
-#include "services/reminders/domain/delivery.h"
 #include "services/reminders/dispatch/reminders_metrics.h"
+#include "services/reminders/domain/delivery.h"
 
 namespace tandem::reminders {
 namespace {

@@ -11,12 +11,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/time/clock.h"
+#include "services/reminders/dispatch/due_index.h"
+#include "services/reminders/dispatch/reconciler.h"
 #include "services/reminders/domain/backoff.h"
 #include "services/reminders/domain/channel.h"
 #include "services/reminders/domain/channel_kind.h"
 #include "services/reminders/domain/discretion.h"
-#include "services/reminders/dispatch/due_index.h"
-#include "services/reminders/dispatch/reconciler.h"
 #include "services/reminders/domain/reminder_store.h"
 
 namespace tandem::reminders {

@@ -26,8 +26,8 @@ struct NewReminder {
   std::string request_hash;  // of the request body: a reused key with another body is ALREADY_EXISTS
 };
 
-// Writes take the audit row of the call they serve and append it in their own transaction, so a change is
-// never committed without its row (and fails when the row cannot be written).
+// Writes take the audit row of the call they serve and append it in the same transaction as the change, so a
+// change is never committed without its row (and fails when the row cannot be written).
 
 struct ReminderPage {
   std::vector<ReminderProto> reminders;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "common/crypto/sensitive_fields.h"
+#include "common/db/advisory_lock.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
@@ -185,9 +186,17 @@ absl::StatusOr<int> SqlReminderStore::CancelUnsent(db::Transaction& tx, const st
   return static_cast<int>(result.affected_rows());
 }
 
+// Replacing and cancelling one owner's reminders read what the other wrote: on PostgreSQL (READ COMMITTED)
+// two such transactions would each miss the other's uncommitted rows, so they take turns.
+absl::Status SqlReminderStore::LockOwner(db::Transaction& tx, const std::string& clinic_id,
+                                         const std::string& owner_ref) {
+  return db::LockForTransaction(tx, absl::StrCat("tandem.reminders.owner/", clinic_id, "/", owner_ref));
+}
+
 // Generation G replaces the owner's older reminders, unless a newer generation already exists: then this
 // request arrived late and must not undo it.
 absl::Status SqlReminderStore::ReplaceOlderGenerations(db::Transaction& tx, const ReminderProto& r) {
+  RETURN_IF_ERROR(LockOwner(tx, r.clinic_id(), r.owner_ref()));
   ASSIGN_OR_RETURN(db::ResultSet newer,
                    tx.Execute("SELECT reminder_id FROM reminders WHERE clinic_id = $1 AND owner_ref = $2 "
                               "AND owner_generation > $3 LIMIT 1",
@@ -203,6 +212,7 @@ absl::StatusOr<int> SqlReminderStore::CancelByOwner(const std::string& clinic_id
                                                     const audit::AuditEntry& audit) {
   int cancelled = 0;
   RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(LockOwner(tx, clinic_id, owner_ref));
     ASSIGN_OR_RETURN(cancelled, CancelUnsent(tx, clinic_id, owner_ref, before_generation));
     return audit_.Append(tx, audit).status();
   }));

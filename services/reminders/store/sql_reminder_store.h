@@ -47,6 +47,8 @@ class SqlReminderStore final : public ReminderStore {
   absl::StatusOr<int> CancelUnsent(db::Transaction& tx, const std::string& clinic_id,
                                    const std::string& owner_ref, int64_t before_generation);
   absl::Status ReplaceOlderGenerations(db::Transaction& tx, const ReminderProto& r);
+  static absl::Status LockOwner(db::Transaction& tx, const std::string& clinic_id,
+                                const std::string& owner_ref);
   absl::StatusOr<std::optional<ReminderProto>> SelectOne(db::Transaction& tx, const std::string& clinic_id,
                                                          const std::string& reminder_id);
 

@@ -3,6 +3,11 @@
 -- (recipient, parameters) are sealed together as one envelope in `sealed`. SQLite cannot drop columns that a
 -- UNIQUE constraint names, so the table is rebuilt; rows written before keep their two sealed columns, which
 -- the store still opens.
+-- Keys already used keep answering retries for the rest of their day (the idempotency set is applied first).
+INSERT INTO idempotency_keys (clinic_id, caller, rpc, idem_key, request_hash, response, created_at, expires_at)
+  SELECT clinic_id, caller, 'ScheduleReminder', idempotency_key, request_hash, CAST(reminder_id AS BLOB),
+         created_at, created_at + 86400000000
+  FROM reminders;
 CREATE TABLE reminders_v2 (
   reminder_id      TEXT    PRIMARY KEY,
   clinic_id        TEXT    NOT NULL,
