@@ -159,8 +159,9 @@ absl::Status JwtVerifier::CheckKeyBinding(const Key& key, const Verified& verifi
     return std::find(key.subjects.begin(), key.subjects.end(), subject) != key.subjects.end();
   };
   if (key.subjects.empty()) {
-    if (verified.assertion || principal.IsService())
+    if (verified.assertion || principal.IsService()) {
       return Unauthenticated("key may sign person tokens only");
+    }
     return absl::OkStatus();
   }
   if (verified.assertion) {

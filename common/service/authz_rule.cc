@@ -35,8 +35,9 @@ absl::Status CheckRule(const RpcRule& rule, const auth::Principal& caller, absl:
     if (person.clinic_id.empty() || person.clinic_id != clinic_id) return absl::NotFoundError("not found");
     return absl::OkStatus();
   }
-  if (!HoldsAnyOf(caller, rule.roles))
+  if (!HoldsAnyOf(caller, rule.roles)) {
     return absl::PermissionDeniedError("this role may not call this method");
+  }
   if (caller.clinic_id.empty() || caller.clinic_id != clinic_id) return absl::NotFoundError("not found");
   return absl::OkStatus();
 }
@@ -56,8 +57,9 @@ AuthzTable::AuthzTable(absl::string_view service_full_name, absl::flat_hash_map<
       rules_(std::move(rules)) {}
 
 absl::Status AuthzTable::Validate() const {
-  if (service_ == nullptr)
+  if (service_ == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat("unknown service ", service_name_));
+  }
   for (int i = 0; i < service_->method_count(); ++i) {
     const std::string& method = service_->method(i)->name();
     const RpcRule* rule = Find(method);

@@ -122,7 +122,7 @@ class RpcKit {
       return reactor;
     }
     work(std::make_shared<const Call>(*std::move(admission.call)),
-         [reactor, request_id = RequestIdOf(*context)](absl::Status status) {
+         [reactor, request_id = RequestIdOf(*context)](const absl::Status& status) {
            reactor->Finish(ToPublicStatus(status, request_id));
          });
     return reactor;

@@ -235,8 +235,9 @@ int ServiceMain(int argc, char** argv, const ServiceDefinition& definition, cons
   if (!runtime.ok()) return fail("bad_configuration", runtime.status());
   absl::StatusOr<std::unique_ptr<ServiceParts>> parts = build(**runtime);
   if (!parts.ok()) return fail("bad_configuration", parts.status());
-  if (absl::Status started = (*runtime)->Start(parts->get()); !started.ok())
+  if (absl::Status started = (*runtime)->Start(parts->get()); !started.ok()) {
     return fail("start_failed", started);
+  }
   (*runtime)->Shutdown(WaitForShutdown());
   return 0;
 }

@@ -152,7 +152,7 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildReminders(service::R
   backoff_policy.cap = absl::Milliseconds(absl::GetFlag(FLAGS_backoff_cap_ms));
   backoff_policy.max_attempts = absl::GetFlag(FLAGS_max_attempts);
   ASSIGN_OR_RETURN(Backoff backoff, Backoff::Create(backoff_policy, *parts->random));
-  parts->backoff = std::make_unique<Backoff>(std::move(backoff));
+  parts->backoff = std::make_unique<Backoff>(backoff);
 
   ASSIGN_OR_RETURN(redis::RedisPoolOptions redis_options, runtime.RedisOptions());
   // Consumers block in XREADGROUP for up to read_block: the command timeout must be longer.

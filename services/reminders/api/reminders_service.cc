@@ -157,8 +157,9 @@ grpc::ServerUnaryReactor* RemindersService::CancelReminders(grpc::CallbackServer
                       FieldViolations v;
                       CheckRef(v, "clinic_id", request->clinic_id());
                       CheckRef(v, "owner_ref", request->owner_ref());
-                      if (request->before_generation() < 0)
+                      if (request->before_generation() < 0) {
                         v.Add("before_generation", "must not be negative");
+                      }
                       RETURN_IF_ERROR(v.ToStatus());
                       ASSIGN_OR_RETURN(int cancelled,
                                        deps_.store->CancelByOwner(request->clinic_id(), request->owner_ref(),
