@@ -95,7 +95,7 @@ class FanOut : public std::enable_shared_from_this<FanOut> {
     }
     auto self = shared_from_this();
     for (size_t i = 0; i < parts_.size(); ++i) {
-      parts_[i].start([self, i](grpc::Status status) {
+      parts_[i].start([self, i](const grpc::Status& status) {
         {
           absl::MutexLock lock(&self->mu_);
           self->statuses_[i] = FromGrpcStatus(status);

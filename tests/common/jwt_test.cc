@@ -1,4 +1,5 @@
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -56,12 +57,12 @@ class JwtTest : public testing::Test {
 
   std::unique_ptr<JwtVerifier> Verifier(VerifierOptions options = {kIssuer, kAudience}) {
     nlohmann::json jwks = {{"keys", {rsa_->public_jwk, ec_->public_jwk, notes_->public_jwk}}};
-    auto verifier = JwtVerifier::FromJwks(jwks.dump(), options, clock_);
+    auto verifier = JwtVerifier::FromJwks(jwks.dump(), std::move(options), clock_);
     EXPECT_TRUE(verifier.ok()) << verifier.status();
     return *std::move(verifier);
   }
 
-  std::string Mint(const SigningKey& key, TokenClaims claims) {
+  std::string Mint(const SigningKey& key, const TokenClaims& claims) {
     auto signer = JwtSigner::FromPrivateKeyPem(key.private_pem, key.kid, kIssuer, clock_);
     EXPECT_TRUE(signer.ok()) << signer.status();
     auto token = (*signer)->Sign(claims);

@@ -245,8 +245,9 @@ TEST(RuntimeTest, TheBinaryMigratesOnlyOrExitsWithOneClearLine) {
   ASSERT_TRUE(migrated.ok());
   absl::Status tables = (*migrated)->RunInTransaction(db::TxMode::kRead, [](db::Transaction& tx) {
     for (const char* table : {"reminders", "audit_log", "idempotency_keys", "data_keys"}) {
-      if (absl::Status s = tx.Execute(absl::StrCat("SELECT COUNT(*) FROM ", table)).status(); !s.ok())
+      if (absl::Status s = tx.Execute(absl::StrCat("SELECT COUNT(*) FROM ", table)).status(); !s.ok()) {
         return s;
+      }
     }
     return absl::OkStatus();
   });

@@ -148,7 +148,7 @@ TEST_F(ServiceClientTest, AFanOutReturnsWhatArrivedAndNamesWhatDidNot) {
 
   // No parts: done at once.
   absl::Notification empty;
-  std::make_shared<FanOut>()->Run([&](FanOut::Result r) {
+  std::make_shared<FanOut>()->Run([&](const FanOut::Result& r) {
     EXPECT_TRUE(r.missing.empty());
     empty.Notify();
   });

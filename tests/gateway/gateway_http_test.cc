@@ -332,8 +332,9 @@ TEST_F(GatewayHttpTest, BackendCodesMapToHttpStatusesWithDetails) {
         if (detail["@type"] == "type.googleapis.com/google.rpc.ResourceInfo") {
           resource = detail["resourceType"] == "appointment" && detail["resourceName"] == "appt-42";
         }
-        if (detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo")
+        if (detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo") {
           reason = detail["reason"] == "SLOT_TAKEN";
+        }
       }
       EXPECT_TRUE(resource) << reply.body;
       EXPECT_TRUE(reason) << reply.body;

@@ -19,8 +19,9 @@ HttpReply HttpCall(int port, const HttpRequest& request) {
   if (ec) return {};
   http::request<http::string_body> message(request.verb, request.target, 11);
   message.set(http::field::host, "localhost");
-  if (!request.bearer_token.empty())
+  if (!request.bearer_token.empty()) {
     message.set(http::field::authorization, "Bearer " + request.bearer_token);
+  }
   for (const auto& [name, value] : request.headers) message.set(name, value);
   if (!request.body.empty()) {
     message.set(http::field::content_type, "application/json");

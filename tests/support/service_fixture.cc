@@ -22,7 +22,7 @@ absl::Status WriteFile(const std::string& path, const std::string& content) {
 
 absl::StatusOr<std::unique_ptr<ServiceFixture>> ServiceFixture::Start(service::ServiceDefinition definition,
                                                                       const service::BuildService& build,
-                                                                      ServiceFixtureOptions options) {
+                                                                      const ServiceFixtureOptions& options) {
   std::unique_ptr<ServiceFixture> fixture(new ServiceFixture());
   ASSIGN_OR_RETURN(fixture->dir_, MakeTempDir(definition.name));
   service::RuntimeConfig config;

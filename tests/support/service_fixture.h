@@ -26,7 +26,7 @@ class ServiceFixture {
  public:
   static absl::StatusOr<std::unique_ptr<ServiceFixture>> Start(service::ServiceDefinition definition,
                                                                const service::BuildService& build,
-                                                               ServiceFixtureOptions options = {});
+                                                               const ServiceFixtureOptions& options = {});
   ~ServiceFixture();
 
   service::Runtime& runtime() { return *runtime_; }

@@ -63,8 +63,9 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
     nlohmann::json old = nlohmann::json::parse(*existing, nullptr, false);
     if (old.is_object() && old.contains("keys") && old["keys"].is_array()) {
       for (const auto& service_jwk : old["keys"]) {
-        if (service_jwk.is_object() && service_jwk.contains("tandem_subjects"))
+        if (service_jwk.is_object() && service_jwk.contains("tandem_subjects")) {
           jwks["keys"].push_back(service_jwk);
+        }
       }
     }
   }
@@ -96,8 +97,9 @@ absl::Status MakeServiceKey(const std::string& dir, const std::string& service) 
     ASSIGN_OR_RETURN(key, auth::ParsePrivateKeyPem(pem));
   } else {
     fs::create_directories(root / "services", ec);
-    if (ec)
+    if (ec) {
       return absl::FailedPreconditionError(absl::StrCat("cannot create ", (root / "services").string()));
+    }
     ASSIGN_OR_RETURN(key, auth::GenerateKey(auth::KeyType::kEcP256));
     ASSIGN_OR_RETURN(pem, auth::PrivateKeyPem(key.get()));
     RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
@@ -142,8 +144,9 @@ absl::StatusOr<std::string> MintToken(const TokenRequest& request) {
 
 absl::Status MakeKeyEncryptionKey(const std::string& path) {
   std::error_code ec;
-  if (fs::exists(path, ec))
+  if (fs::exists(path, ec)) {
     return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite"));
+  }
   ASSIGN_OR_RETURN(std::string hex, crypto::NewKeyEncryptionKeyHex());
   fs::create_directories(fs::path(path).parent_path(), ec);
   return WriteFile(path, hex + "\n", fs::perms::owner_read | fs::perms::owner_write);
