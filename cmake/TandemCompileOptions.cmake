@@ -14,7 +14,9 @@ endif()
 
 if(TANDEM_FUZZ)
   # Instrument every library for coverage-guided fuzzing; only the fuzz targets link the libFuzzer driver.
-  target_compile_options(tandem_compile_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined)
+  # Every sanitizer report is fatal (see tests/fuzz/CMakeLists.txt).
+  target_compile_options(tandem_compile_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined
+                                                          -fno-sanitize-recover=all)
   target_link_options(tandem_compile_options INTERFACE -fsanitize=address,undefined)
 endif()
 

@@ -20,3 +20,20 @@ function(tandem_embed_migrations)
     VERBATIM)
   target_sources(${ARG_TARGET} PRIVATE "${out}")
 endfunction()
+
+# tandem_embed_files(TARGET t NAMESPACE ns FUNCTION fn FILES f...): compiles text files into the binary, read back
+# through `const std::vector<std::pair<std::string_view, std::string_view>>& ns::fn()` as (file name, contents)
+# in the order given, so data a service needs (term lists) ships inside it and stays reviewable as plain files.
+function(tandem_embed_files)
+  cmake_parse_arguments(ARG "" "TARGET;NAMESPACE;FUNCTION" "FILES" ${ARGN})
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${ARG_FUNCTION}_embedded.cc")
+  string(REPLACE ";" "|" files_arg "${ARG_FILES}")
+  add_custom_command(
+    OUTPUT "${out}"
+    COMMAND ${CMAKE_COMMAND} -DNAMESPACE=${ARG_NAMESPACE} -DFUNCTION=${ARG_FUNCTION} -DOUT=${out}
+            "-DFILES=${files_arg}" -P "${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake"
+    DEPENDS ${ARG_FILES} "${PROJECT_SOURCE_DIR}/cmake/EmbedFiles.cmake"
+    COMMENT "Embedding ${ARG_FUNCTION}"
+    VERBATIM)
+  target_sources(${ARG_TARGET} PRIVATE "${out}")
+endfunction()

@@ -8,7 +8,7 @@ set -euo pipefail
 if [ "${1:-}" = "--runtime" ]; then
   packages=(
     ca-certificates tzdata libgrpc++1.51 libprotobuf32 libabsl20220623 libhiredis0.14 libpq5 libsqlite3-0
-    libssl3 libjwt0 libspdlog1.10 libfmt9 libboost-system1.74.0 libcurl4 redis-tools
+    libssl3 libjwt0 libspdlog1.10 libfmt9 libboost-system1.74.0 libcurl4 libicu72 redis-tools
   )
 else
 packages=(
@@ -22,6 +22,8 @@ packages=(
   # crypto, identity, JSON, logging, HTTP
   libssl-dev openssl libjwt-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libboost-dev libboost-system-dev
   libcurl4-openssl-dev
+  # Unicode text (normalisation, confusables)
+  libicu-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev tzdata python3 python3-grpcio procps wrk curl
 )

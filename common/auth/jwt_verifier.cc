@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/jws_signature.h"
+#include "common/config/secret_file.h"
 #include "common/status/status_macros.h"
 #include "openssl/sha.h"
 
@@ -30,11 +29,25 @@ absl::StatusOr<nlohmann::json> DecodeJsonSegment(absl::string_view segment) {
   return json;
 }
 
+// RFC 7519 dates are seconds since the epoch. Only whole, non-negative numbers up to the end of year 9999 are
+// dates here: converting a float such as 1e300, or an integer beyond int64, to int64 is undefined behaviour,
+// and no honest issuer writes a fraction, a string or a date before 1970.
+absl::StatusOr<absl::Time> ParseNumericDate(const nlohmann::json& value, const char* name) {
+  if (!value.is_number_integer()) return Unauthenticated(absl::StrCat(name, " is not a whole number"));
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  // An integer above int64's range is held as unsigned: read each kind as what it is.
+  const bool in_range = value.is_number_unsigned()
+                            ? value.get<uint64_t>() <= static_cast<uint64_t>(kMaxSeconds)
+                            : value.get<int64_t>() >= 0 && value.get<int64_t>() <= kMaxSeconds;
+  if (!in_range) return Unauthenticated(absl::StrCat(name, " is out of range"));
+  return absl::FromUnixSeconds(value.is_number_unsigned() ? static_cast<int64_t>(value.get<uint64_t>())
+                                                          : value.get<int64_t>());
+}
+
 absl::StatusOr<absl::Time> RequiredTime(const nlohmann::json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end()) return Unauthenticated(absl::StrCat("missing ", name));
-  if (!it->is_number()) return Unauthenticated(absl::StrCat("bad ", name));
-  return absl::FromUnixSeconds(it->get<int64_t>());
+  return ParseNumericDate(*it, name);
 }
 
 absl::StatusOr<std::string> RequiredString(const nlohmann::json& claims, const char* name) {
@@ -43,6 +56,36 @@ absl::StatusOr<std::string> RequiredString(const nlohmann::json& claims, const c
     return Unauthenticated(absl::StrCat("missing ", name));
   }
   return it->get<std::string>();
+}
+
+// A verifier without an issuer would accept a token from any issuer that holds a trusted key's twin, and a
+// deployment that forgot the flag would not notice: refuse to build one.
+absl::Status CheckOptions(const VerifierOptions& options) {
+  if (options.issuer.empty()) {
+    return absl::InvalidArgumentError(
+        "a token issuer is required (--jwt_issuer): the `iss` every token must carry");
+  }
+  return absl::OkStatus();
+}
+
+// RFC 7517 4.2 and 4.3: a JWK that states its purpose may be used for that purpose only. A key published for
+// encryption (or for anything but verifying) is never used to verify. A malformed statement is a
+// configuration error.
+absl::StatusOr<bool> IsSignatureVerificationKey(const nlohmann::json& jwk) {
+  if (auto use = jwk.find("use"); use != jwk.end()) {
+    if (!use->is_string()) return absl::InvalidArgumentError("JWK \"use\" must be a string");
+    if (use->get<std::string>() != "sig") return false;
+  }
+  if (auto ops = jwk.find("key_ops"); ops != jwk.end()) {
+    if (!ops->is_array()) return absl::InvalidArgumentError("JWK \"key_ops\" must be an array of strings");
+    bool verify = false;
+    for (const auto& op : *ops) {
+      if (!op.is_string()) return absl::InvalidArgumentError("JWK \"key_ops\" must be an array of strings");
+      verify = verify || op.get<std::string>() == "verify";
+    }
+    if (!verify) return false;
+  }
+  return true;
 }
 
 bool AudienceMatches(const nlohmann::json& aud, const std::string& expected) {
@@ -57,14 +100,6 @@ bool AudienceMatches(const nlohmann::json& aud, const std::string& expected) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::FailedPreconditionError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_view jwks_json,
                                                                    VerifierOptions options,
                                                                    const Clock& clock) {
@@ -72,10 +107,17 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
     return absl::InvalidArgumentError("JWKS must be an object with a \"keys\" array");
   }
+  RETURN_IF_ERROR(CheckOptions(options));
   std::unique_ptr<JwtVerifier> verifier(new JwtVerifier(std::move(options), clock));
   for (const auto& jwk : jwks["keys"]) {
-    if (!jwk.contains("kid") || !jwk["kid"].is_string()) {
+    if (!jwk.is_object() || !jwk.contains("kid") || !jwk["kid"].is_string()) {
       return absl::InvalidArgumentError("every JWK needs a string \"kid\"");
+    }
+    ASSIGN_OR_RETURN(bool verifies, IsSignatureVerificationKey(jwk));
+    if (!verifies) {
+      // Skipped before it is parsed: a JWKS may publish encryption keys of types this verifier never reads.
+      verifier->non_signing_kids_.insert(jwk["kid"].get<std::string>());
+      continue;
     }
     ASSIGN_OR_RETURN(EvpPkeyPtr key, PublicKeyFromJwk(jwk));
     ASSIGN_OR_RETURN(KeyType type, KeyTypeOf(key.get()));
@@ -102,13 +144,14 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromJwks(absl::string_
       return absl::InvalidArgumentError(absl::StrCat("duplicate kid \"", kid, "\" in JWKS"));
     }
   }
-  if (verifier->keys_.empty()) return absl::InvalidArgumentError("JWKS has no keys");
+  if (verifier->keys_.empty()) return absl::InvalidArgumentError("JWKS has no signature verification keys");
   return verifier;
 }
 
 absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromHs256Secret(absl::string_view secret,
                                                                           VerifierOptions options,
                                                                           const Clock& clock) {
+  RETURN_IF_ERROR(CheckOptions(options));
   if (secret.size() < kMinHs256SecretBytes) {
     return absl::InvalidArgumentError("HS256 secret must be at least 32 bytes");
   }
@@ -121,15 +164,16 @@ absl::StatusOr<std::unique_ptr<JwtVerifier>> JwtVerifier::FromFiles(const std::s
                                                                     const std::string& hs256_secret_path,
                                                                     VerifierOptions options,
                                                                     const Clock& clock) {
+  RETURN_IF_ERROR(CheckOptions(options));
   if (!jwks_path.empty()) {
     if (!hs256_secret_path.empty()) {
       return absl::InvalidArgumentError("an HS256 secret is refused once a JWKS is configured");
     }
-    ASSIGN_OR_RETURN(std::string jwks, ReadSecretFile(jwks_path));
+    ASSIGN_OR_RETURN(std::string jwks, config::ReadConfigFile(jwks_path));
     return FromJwks(jwks, std::move(options), clock);
   }
   if (!hs256_secret_path.empty()) {
-    ASSIGN_OR_RETURN(std::string secret, ReadSecretFile(hs256_secret_path));
+    ASSIGN_OR_RETURN(std::string secret, config::ReadSecretFile(hs256_secret_path));
     return FromHs256Secret(secret, std::move(options), clock);
   }
   return absl::InvalidArgumentError("configure a JWKS file (or, for local runs, an HS256 secret file)");
@@ -218,6 +262,9 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   ASSIGN_OR_RETURN(nlohmann::json header, DecodeJsonSegment(parts[0]));
   if (!header.contains("alg") || !header["alg"].is_string()) return Unauthenticated("missing alg");
   std::string alg = header["alg"].get<std::string>();
+  // RFC 7515 4.1.11: a recipient that does not understand every extension listed in `crit` must refuse the
+  // token, and this verifier implements none.
+  if (header.contains("crit")) return Unauthenticated("critical header extensions not supported");
 
   // Pick the key and the one algorithm it allows before any cryptography runs.
   const Key* key = nullptr;
@@ -225,7 +272,12 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   if (!keys_.empty()) {
     if (!header.contains("kid") || !header["kid"].is_string()) return Unauthenticated("missing kid");
     auto it = keys_.find(header["kid"].get<std::string>());
-    if (it == keys_.end()) return Unauthenticated("unknown key");
+    if (it == keys_.end()) {
+      if (non_signing_kids_.contains(header["kid"].get<std::string>())) {
+        return Unauthenticated("key is not for verifying signatures");
+      }
+      return Unauthenticated("unknown key");
+    }
     key = &it->second;
     expected_alg = AlgorithmFor(key->type);
   }
@@ -251,12 +303,10 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
     ASSIGN_OR_RETURN(verified.not_before, RequiredTime(claims, "nbf"));
     if (now + options_.leeway < verified.not_before) return Unauthenticated("not yet valid");
   }
-  if (!options_.issuer.empty()) {
-    auto iss = claims.find("iss");
-    if (iss == claims.end() || !iss->is_string() || iss->get<std::string>() != options_.issuer) {
-      return Unauthenticated("wrong issuer");
-    }
-  }
+  // Always checked: construction refuses an empty issuer.
+  auto iss = claims.find("iss");
+  if (iss == claims.end() || !iss->is_string()) return Unauthenticated("missing iss");
+  if (iss->get<std::string>() != options_.issuer) return Unauthenticated("wrong issuer");
   verified.assertion = claims.contains(kTokenTypeClaim) && claims[kTokenTypeClaim] == kAssertionTokenType;
   if (verified.assertion) {
     // Made by the service named in `act` (checked, with the audience, by VerifyAssertion).
@@ -295,8 +345,10 @@ absl::StatusOr<JwtVerifier::Verified> JwtVerifier::VerifyUncached(absl::string_v
   // they are for, which that service checks (Authenticate, VerifyAssertion).
   if (verified.assertion || principal.IsService()) {
     if (verified.audiences.empty()) return Unauthenticated("token without audience");
-  } else if (!options_.audience.empty() && !AudienceMatches(claims["aud"], options_.audience)) {
-    return Unauthenticated("wrong audience");
+  } else if (!options_.audience.empty()) {
+    auto aud = claims.find("aud");
+    if (aud == claims.end()) return Unauthenticated("missing aud");
+    if (!AudienceMatches(*aud, options_.audience)) return Unauthenticated("wrong audience");
   }
   principal.audiences = verified.audiences;
   if (key != nullptr) RETURN_IF_ERROR(CheckKeyBinding(*key, verified));

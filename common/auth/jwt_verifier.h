@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -17,7 +18,7 @@
 namespace tandem::auth {
 
 struct VerifierOptions {
-  std::string issuer;    // when set, `iss` must equal it
+  std::string issuer;    // required: `iss` must equal it (construction fails when empty)
   std::string audience;  // when set, `aud` (string or array) must contain it
   // A token may not live longer than this (exp - iat), so a leaked long-lived token is refused outright.
   absl::Duration max_lifetime = absl::Hours(12);
@@ -32,6 +33,9 @@ struct VerifierOptions {
 // once, selects it by `kid`, requires the token's `alg` to be the one algorithm bound to that key's type,
 // checks the signature with OpenSSL (jws_signature.h), and checks exp, nbf, iat, iss, aud and the maximum
 // lifetime in code. Every failure is UNAUTHENTICATED with a short reason that never quotes the token.
+// Construction fails without an issuer, so `iss` is always checked. Dates must be whole seconds between 1970
+// and 9999, a token with a `crit` header is refused (no extension is understood), and a JWK published for
+// another purpose ("use" other than "sig", "key_ops" without "verify") never verifies anything.
 class JwtVerifier {
  public:
   // Production: keys from a JWKS document (RSA >= 2048 bits or EC P-256).
@@ -89,14 +93,14 @@ class JwtVerifier {
   VerifierOptions options_;
   const Clock& clock_;
   absl::flat_hash_map<std::string, Key> keys_;  // by kid
-  std::string hs256_secret_;                    // only when keys_ is empty
+  // Kids of JWKs published for another purpose ("use" other than "sig", or "key_ops" without "verify"), so
+  // that a token naming one is told why it is refused.
+  absl::flat_hash_set<std::string> non_signing_kids_;
+  std::string hs256_secret_;  // only when keys_ is empty
   mutable absl::Mutex cache_mu_;
   // Keyed by the SHA-256 of the whole token: only the exact bytes that were verified hit.
   mutable absl::flat_hash_map<std::string, Verified> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
-
-// Reads a whole small file (keys, secrets); the error names the path but never the content.
-absl::StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 }  // namespace tandem::auth
 

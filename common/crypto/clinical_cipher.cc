@@ -127,6 +127,15 @@ absl::StatusOr<int> ClinicalCipher::RewrapAllDataKeys() {
   return rewrapped;
 }
 
+absl::StatusOr<int> ClinicalCipher::AdoptLegacyKekIds() {
+  int renamed = 0;
+  for (const KeyEncryptionKey& kek : ring_.keys()) {
+    ASSIGN_OR_RETURN(int rows, store_.RenameKek(LegacyKekId(kek.key), kek.id));
+    renamed += rows;
+  }
+  return renamed;
+}
+
 absl::Status ClinicalCipher::RotateDataKey(const std::string& clinic_id) {
   ASSIGN_OR_RETURN(DataKey current, LatestKey(clinic_id));
   ASSIGN_OR_RETURN(DataKey next, CreateKey(clinic_id, current.version + 1));

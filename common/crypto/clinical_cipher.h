@@ -36,6 +36,10 @@ class ClinicalCipher {
   // Returns how many keys were re-wrapped. Safe to run again (keys already under the primary are skipped).
   absl::StatusOr<int> RewrapAllDataKeys();
 
+  // Renames, in the store, the rows that name a ring key by its legacy id (a public SHA-256 fingerprint of
+  // the key) to its current id. Run at start; safe to run again. Returns how many rows were renamed.
+  absl::StatusOr<int> AdoptLegacyKekIds();
+
   // Starts a new data key version for a clinic: new text is sealed with it, old text still opens.
   absl::Status RotateDataKey(const std::string& clinic_id);
 

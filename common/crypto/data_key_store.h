@@ -30,6 +30,8 @@ class DataKeyStore {
   virtual absl::StatusOr<std::vector<WrappedDataKey>> ListAll() = 0;
   // Replaces the wrapping of one key, only if it is still wrapped by `expected_kek_id` (ABORTED otherwise).
   virtual absl::Status Rewrap(const WrappedDataKey& key, const std::string& expected_kek_id) = 0;
+  // Renames a KEK in every row wrapped by it (the wrapping is unchanged); returns how many rows changed.
+  virtual absl::StatusOr<int> RenameKek(const std::string& from_id, const std::string& to_id) = 0;
 };
 
 }  // namespace tandem::crypto

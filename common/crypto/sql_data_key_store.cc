@@ -83,4 +83,15 @@ absl::Status SqlDataKeyStore::Rewrap(const WrappedDataKey& key, const std::strin
   });
 }
 
+absl::StatusOr<int> SqlDataKeyStore::RenameKek(const std::string& from_id, const std::string& to_id) {
+  int renamed = 0;
+  RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(db::ResultSet result, tx.Execute("UPDATE data_keys SET kek_id = $1 WHERE kek_id = $2",
+                                                      {db::Value(to_id), db::Value(from_id)}));
+    renamed = static_cast<int>(result.affected_rows());
+    return absl::OkStatus();
+  }));
+  return renamed;
+}
+
 }  // namespace tandem::crypto

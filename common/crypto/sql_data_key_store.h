@@ -17,6 +17,7 @@ class SqlDataKeyStore final : public DataKeyStore {
   absl::Status Insert(const WrappedDataKey& key) override;
   absl::StatusOr<std::vector<WrappedDataKey>> ListAll() override;
   absl::Status Rewrap(const WrappedDataKey& key, const std::string& expected_kek_id) override;
+  absl::StatusOr<int> RenameKek(const std::string& from_id, const std::string& to_id) override;
 
  private:
   absl::StatusOr<std::optional<WrappedDataKey>> QueryOne(absl::string_view sql,

@@ -21,6 +21,8 @@ namespace tandem::db {
 // released on any thread (unlike holding a mutex).
 template <typename Conn>
 class ConnectionPool {
+  struct State;  // Declared before Lease names it.
+
  public:
   using Factory = std::function<absl::StatusOr<std::unique_ptr<Conn>>()>;
 
@@ -47,7 +49,7 @@ class ConnectionPool {
 
    private:
     friend class ConnectionPool;
-    Lease(std::shared_ptr<typename ConnectionPool::State> state, std::unique_ptr<Conn> conn)
+    Lease(std::shared_ptr<State> state, std::unique_ptr<Conn> conn)
         : state_(std::move(state)), conn_(std::move(conn)) {}
 
     void Release() {
@@ -66,7 +68,7 @@ class ConnectionPool {
       state_.reset();
     }
 
-    std::shared_ptr<typename ConnectionPool::State> state_;
+    std::shared_ptr<State> state_;
     std::unique_ptr<Conn> conn_;
     bool discard_ = false;
   };

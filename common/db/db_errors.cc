@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/status/server_only_message.h"
 #include "sqlite3.h"
 
 namespace tandem::db {
@@ -61,9 +62,9 @@ absl::StatusCode CodeForSqliteError(int extended_code, absl::string_view message
 absl::Status SqliteStatus(int extended_code, absl::string_view message, absl::string_view what) {
   // SQLite's own messages name tables, columns and constraints ("UNIQUE constraint failed: t.c") and never
   // bound values; trigger messages are written by the schema's author.
-  return absl::Status(CodeForSqliteError(extended_code, message),
-                      absl::StrCat("sqlite ", what, ": ", sqlite3_errstr(extended_code), " (", extended_code,
-                                   "): ", message));
+  return MarkServerOnlyMessage(absl::Status(CodeForSqliteError(extended_code, message),
+                                            absl::StrCat("sqlite ", what, ": ", sqlite3_errstr(extended_code),
+                                                         " (", extended_code, "): ", message)));
 }
 
 absl::Status PostgresStatus(const PostgresErrorFields& fields, absl::string_view what) {
@@ -73,7 +74,7 @@ absl::Status PostgresStatus(const PostgresErrorFields& fields, absl::string_view
     absl::string_view connection = absl::StripAsciiWhitespace(fields.connection_message);
     absl::StrAppend(&message, "connection failed",
                     connection.empty() ? "" : absl::StrCat(": ", connection.substr(0, 300)));
-    return absl::Status(code, message);
+    return MarkServerOnlyMessage(absl::Status(code, message));
   }
   absl::StrAppend(&message, "SQLSTATE ", fields.sqlstate);
   if (!fields.constraint.empty()) absl::StrAppend(&message, " constraint ", fields.constraint);
@@ -82,7 +83,7 @@ absl::Status PostgresStatus(const PostgresErrorFields& fields, absl::string_view
   if (absl::StartsWith(fields.sqlstate, "42")) {
     absl::StrAppend(&message, ": ", fields.primary_message.substr(0, 300));
   }
-  return absl::Status(code, message);
+  return MarkServerOnlyMessage(absl::Status(code, message));
 }
 
 }  // namespace tandem::db

@@ -18,6 +18,9 @@ namespace tandem::db {
 // Messages name the SQLSTATE or SQLite code and the constraint, table or column, never parameter values or
 // row data (which can be clinical text): PostgreSQL's DETAIL ("Key (x)=(...)") is never copied, and its
 // primary message only for SQLSTATE class 42, whose messages speak of the statement rather than the data.
+// They are still for the operator, not the caller: every status built here is marked server-only
+// (common/status/server_only_message.h), so the gRPC boundary logs it and answers with a message for the
+// caller.
 
 // The code for a PostgreSQL SQLSTATE. An empty SQLSTATE (libpq reports none when the connection is gone) is
 // UNAVAILABLE.

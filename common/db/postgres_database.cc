@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/db/db_errors.h"
 #include "common/db/postgres_codec.h"
+#include "common/status/server_only_message.h"
 #include "common/status/status_macros.h"
 #include "libpq-fe.h"
 
@@ -66,7 +67,8 @@ class PgConnection {
       return Error(result.get(), "commit");
     }
     if (absl::string_view(PQcmdStatus(result.get())) != "COMMIT") {
-      return absl::AbortedError("postgres commit: the transaction had failed and was rolled back");
+      return MarkServerOnlyMessage(
+          absl::AbortedError("postgres commit: the transaction had failed and was rolled back"));
     }
     return absl::OkStatus();
   }
@@ -245,8 +247,8 @@ PostgresDatabase::~PostgresDatabase() = default;
 absl::StatusOr<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(const std::string& url,
                                                                          const DatabaseOptions& options) {
   auto db = std::unique_ptr<PostgresDatabase>(new PostgresDatabase(url, options));
-  absl::StatusOr<Lease> first =
-      db->pool_->Acquire(options.connect_timeout, absl::UnavailableError("postgres: no connection"));
+  absl::StatusOr<Lease> first = db->pool_->Acquire(
+      options.connect_timeout, MarkServerOnlyMessage(absl::UnavailableError("postgres: no connection")));
   if (!first.ok()) return first.status();
   return db;
 }
@@ -268,7 +270,8 @@ absl::StatusOr<Transaction> PostgresDatabase::Begin(TxMode mode) {
   for (int attempt = 0; attempt <= pool_->max_size(); ++attempt) {
     ASSIGN_OR_RETURN(
         Lease lease,
-        pool_->Acquire(options_.busy_timeout, absl::UnavailableError("postgres: no free pooled connection")));
+        pool_->Acquire(options_.busy_timeout,
+                       MarkServerOnlyMessage(absl::UnavailableError("postgres: no free pooled connection"))));
     if (lease->broken()) {
       lease.Discard();
       continue;
@@ -280,7 +283,7 @@ absl::StatusOr<Transaction> PostgresDatabase::Begin(TxMode mode) {
     if (!lease->broken()) return last;
     lease.Discard();
   }
-  return last.ok() ? absl::UnavailableError("postgres: no working connection") : last;
+  return last.ok() ? MarkServerOnlyMessage(absl::UnavailableError("postgres: no working connection")) : last;
 }
 
 }  // namespace tandem::db

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "common/log/log.h"
 #include "common/status/grpc_status.h"
+#include "common/status/server_only_message.h"
 
 namespace tandem {
 namespace {
@@ -73,8 +74,17 @@ grpc::Status ToPublicStatus(const absl::Status& status, absl::string_view reques
       return grpc::Status(ToGrpcCode(status.code()),
                           "internal error; quote request id " + std::string(request_id) + " to support");
     default:
-      return ToGrpcStatus(status);
+      break;
   }
+  if (HasServerOnlyMessage(status)) {
+    // A database's report (SQLSTATE, constraint, table, column) is for the operator; the caller learns what
+    // the code means for them.
+    log::Warn("server_only_error", {{"request_id", std::string(request_id)},
+                                    {"code", absl::StatusCodeToString(status.code())},
+                                    {"cause", std::string(status.message())}});
+    return grpc::Status(ToGrpcCode(status.code()), PublicMessageFor(status.code()));
+  }
+  return ToGrpcStatus(status);
 }
 
 }  // namespace tandem

@@ -36,7 +36,8 @@ absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& cont
 
 // The status a handler returns to the caller. Internal failures (INTERNAL, UNKNOWN, DATA_LOSS) are logged
 // with the request id and replaced by a generic message, so no SQL, path or clinical text crosses the
-// boundary.
+// boundary. A status marked server-only (a database's report, common/status/server_only_message.h) is logged
+// the same way and answered with a message written for the caller for its code.
 grpc::Status ToPublicStatus(const absl::Status& status, absl::string_view request_id);
 
 }  // namespace tandem

@@ -1,6 +1,8 @@
 #include "common/grpc/server_host.h"
 
 #include <csignal>
+#include <memory>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -8,10 +10,26 @@
 #include "common/log/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
 namespace tandem {
+namespace {
+
+// Linking gRPC's reflection library registers its plugin with every ServerBuilder in the process (a static
+// initializer), so reflection is off only where this option takes the plugin back out of the builder.
+class WithoutReflection final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return dynamic_cast<const grpc::reflection::ProtoServerReflectionPlugin*>(plugin.get()) != nullptr;
+    });
+  }
+};
+
+}  // namespace
 
 ServerHost::ServerHost(ServerOptions options)
     : options_(std::move(options)),
@@ -25,6 +43,7 @@ absl::Status ServerHost::Start() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (!options_.reflection) builder.SetOption(std::make_unique<WithoutReflection>());
   std::string address = absl::StrCat(options_.address, ":", options_.port);
   // Plaintext inside the cluster: transport encryption is the service mesh's job (see docs); identity is
   // carried and verified per call by the bearer tokens.
@@ -49,7 +68,9 @@ absl::Status ServerHost::Start() {
   server_->GetHealthCheckService()->SetServingStatus(true);
   serving_ = true;
   if (options_.admin_port >= 0) {
-    auto admin = metrics::AdminHttpServer::Start(options_.address, options_.admin_port,
+    const std::string& admin_address =
+        options_.admin_address.empty() ? options_.address : options_.admin_address;
+    auto admin = metrics::AdminHttpServer::Start(admin_address, options_.admin_port,
                                                  metrics::Registry::Default(), [this] { return serving(); });
     if (!admin.ok()) return admin.status();
     admin_ = *std::move(admin);

@@ -23,6 +23,12 @@ struct ServerOptions {
   int port = 0;  // 0 picks a free port (tests); port() tells which
   // Admin HTTP port for /metrics, /healthz, /readyz; -1 disables it, 0 picks a free one.
   int admin_port = -1;
+  // Where the admin port listens; empty: `address`. Loopback keeps it from the network where probes and
+  // scrapes come from the same host (a sidecar or node agent).
+  std::string admin_address;
+  // gRPC server reflection describes every service and message to whoever asks: for local runs and tools, off
+  // in production, where callers have the protos.
+  bool reflection = false;
   int worker_threads = 8;
   size_t worker_queue = 256;
   absl::Duration keepalive_time = absl::Seconds(30);
@@ -33,9 +39,9 @@ struct ServerOptions {
 };
 
 // Owns one grpc::Server with what every Tandem service needs: the callback API, gRPC health (per service and
-// overall), reflection, keepalive, the request-id and telemetry interceptors, a worker pool for blocking
-// work, and the admin HTTP port. Shutdown drains: health turns NOT_SERVING, in-flight calls get until the
-// deadline to finish, then the rest are cancelled and the worker pool is joined.
+// overall), reflection when asked for, keepalive, the request-id and telemetry interceptors, a worker pool
+// for blocking work, and the admin HTTP port. Shutdown drains: health turns NOT_SERVING, in-flight calls get
+// until the deadline to finish, then the rest are cancelled and the worker pool is joined.
 class ServerHost {
  public:
   explicit ServerHost(ServerOptions options);

@@ -10,6 +10,7 @@
 #include "common/metrics/metrics.h"
 #include "common/status/grpc_status.h"
 #include "common/time/uuid.h"
+#include "grpcpp/generic/async_generic_service.h"
 
 namespace tandem {
 namespace {
@@ -60,6 +61,19 @@ RequestMetrics& Metrics() {
   return *kMetrics;
 }
 
+// The rpc label and log field. A method that no service registered reaches gRPC's generic handler (which
+// answers UNIMPLEMENTED), and its name there is the caller's :path: any text, as many distinct values as a
+// caller cares to send. Reported as one name, it cannot grow the metrics or carry a caller's text into the
+// logs.
+std::string RpcName(ServerRpcInfo& info) {
+  const grpc::ServerContextBase* context = info.server_context();
+  if (dynamic_cast<const grpc::GenericCallbackServerContext*>(context) != nullptr ||
+      dynamic_cast<const grpc::GenericServerContext*>(context) != nullptr) {
+    return std::string(kUnknownRpc);
+  }
+  return info.method();
+}
+
 class TelemetryInterceptor final : public Interceptor {
  public:
   explicit TelemetryInterceptor(ServerRpcInfo* info) : info_(info), start_(absl::Now()) {}
@@ -73,7 +87,7 @@ class TelemetryInterceptor final : public Interceptor {
 
  private:
   void Record(const grpc::Status& status) {
-    const std::string rpc = info_->method();
+    const std::string rpc = RpcName(*info_);
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
     const std::string code = absl::StatusCodeToString(FromGrpcCode(status.error_code()));
     Metrics().requests.WithLabels({rpc, code}).Increment();

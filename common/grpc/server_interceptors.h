@@ -13,6 +13,9 @@ class RequestIdInterceptorFactory final : public grpc::experimental::ServerInter
   grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo* info) override;
 };
 
+// The rpc name that metrics and access logs give a call to a method this server does not register.
+inline constexpr char kUnknownRpc[] = "unknown";
+
 // One structured access-log line and the request metrics (count by rpc and code, latency histogram) per call.
 // The line carries request id, rpc, code and latency: never request bodies, which may hold clinical text.
 class TelemetryInterceptorFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {

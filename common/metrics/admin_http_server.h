@@ -2,6 +2,8 @@
 #define TANDEM_COMMON_METRICS_ADMIN_HTTP_SERVER_H_
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,14 +15,27 @@
 namespace tandem::metrics {
 
 // The admin port every service exposes to the cluster (never to browsers): GET /metrics (Prometheus text),
-// /healthz (process alive) and /readyz (200 while `ready()` is true, 503 while draining). Requests are answered one
-// at a time on one thread with a short socket timeout: scrapes and probes are small and rare, and keeping this off
-// the gRPC and worker threads means a stuck probe cannot slow a clinical request.
+// /healthz (process alive) and /readyz (200 while `ready()` is true, 503 while draining). One thread of its
+// own serves every connection asynchronously, so a slow or stuck client cannot hold up the kubelet's probes,
+// and keeping this off the gRPC and worker threads means a probe cannot slow a clinical request.
 class AdminHttpServer {
  public:
+  struct Options {
+    // Time a connection has for its whole request, however it trickles in, and again for taking the answer;
+    // then it is closed.
+    std::chrono::milliseconds request_timeout{3000};
+    // Connections open at once. One more arriving closes the oldest, which has had the longest to finish, so
+    // a probe is never turned away by connections that stay open.
+    size_t max_connections = 16;
+  };
+
   static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const std::string& address, int port,
                                                                 Registry& registry,
                                                                 std::function<bool()> ready);
+  static absl::StatusOr<std::unique_ptr<AdminHttpServer>> Start(const std::string& address, int port,
+                                                                Registry& registry,
+                                                                std::function<bool()> ready,
+                                                                const Options& options);
   ~AdminHttpServer();
   AdminHttpServer(const AdminHttpServer&) = delete;
   AdminHttpServer& operator=(const AdminHttpServer&) = delete;
@@ -29,13 +44,10 @@ class AdminHttpServer {
   void Stop();
 
  private:
-  AdminHttpServer(Registry& registry, std::function<bool()> ready);
-  void Serve();
+  AdminHttpServer() = default;
 
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  Registry& registry_;
-  std::function<bool()> ready_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread thread_;

@@ -85,8 +85,8 @@ Histogram::Snapshot Histogram::Read() const {
 }
 
 const std::vector<double>& LatencyBuckets() {
-  static const std::vector<double>* const kBuckets = new std::vector<double>{
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  static const std::vector<double>* const kBuckets =
+      new std::vector<double>{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   return *kBuckets;
 }
 
@@ -94,7 +94,6 @@ Registry& Registry::Default() {
   static Registry* const kRegistry = new Registry();
   return *kRegistry;
 }
-
 
 CounterFamily& Registry::AddCounter(const std::string& name, const std::string& help,
                                     std::vector<std::string> label_names) {
@@ -128,7 +127,8 @@ HistogramFamily& Registry::AddHistogram(const std::string& name, const std::stri
   return *histograms_.back();
 }
 
-void Registry::AddCallbackGauge(const std::string& name, const std::string& help, std::function<double()> read) {
+void Registry::AddCallbackGauge(const std::string& name, const std::string& help,
+                                std::function<double()> read) {
   absl::MutexLock lock(&mu_);
   callback_gauges_.push_back({name, help, std::move(read)});
 }
@@ -170,6 +170,18 @@ std::string Registry::Render() const {
                       snapshot.count, "\n");
     });
   }
+  // A family listed here met its label-set cap: one of its labels takes more values than it should.
+  constexpr char kOverflowName[] = "tandem_metrics_label_overflow_total";
+  Header(out, kOverflowName, "Label sets folded into a metric's overflow series because it reached its cap.",
+         "counter");
+  auto overflow = [&](const auto& family) {
+    if (family->overflowed() == 0) return;
+    absl::StrAppend(&out, kOverflowName, Labels({"metric"}, {family->name()}), " ", family->overflowed(),
+                    "\n");
+  };
+  for (const auto& family : counters_) overflow(family);
+  for (const auto& family : gauges_) overflow(family);
+  for (const auto& family : histograms_) overflow(family);
   return out;
 }
 

@@ -2,6 +2,8 @@
 #define TANDEM_COMMON_METRICS_METRICS_H_
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -13,8 +15,8 @@
 
 namespace tandem::metrics {
 
-// Prometheus metrics in the text exposition format (version 0.0.4). Written here because Debian packages no C++
-// Prometheus client; what Tandem needs is small: counters, gauges and histograms with labels, rendered on
+// Prometheus metrics in the text exposition format (version 0.0.4). Written here because Debian packages no
+// C++ Prometheus client; what Tandem needs is small: counters, gauges and histograms with labels, rendered on
 // /metrics. Label values must be ids, RPC names or codes, never clinical text or names.
 
 class Counter {
@@ -54,6 +56,12 @@ class Histogram {
   std::atomic<uint64_t> count_{0};
 };
 
+// How many distinct label sets a family keeps by default. A label value that a caller can choose (a path, a
+// header) would otherwise add one series per request and grow memory, and every scrape, without bound.
+inline constexpr size_t kDefaultMaxLabelSets = 1000;
+// Every label of the series that label sets past a family's cap are folded into.
+inline constexpr char kOverflowLabelValue[] = "_overflow";
+
 // A named metric with labels; children are created on first use and live as long as the registry.
 template <typename T>
 class Family {
@@ -63,8 +71,17 @@ class Family {
   virtual ~Family() = default;
 
   // The child for these label values (same count and order as the label names). Callers on hot paths keep the
-  // returned reference.
+  // returned reference. Once the family holds its maximum of label sets, a new set gets the one overflow
+  // child (every label kOverflowLabelValue) and the fold is counted (overflowed()).
   T& WithLabels(const std::vector<std::string>& values);
+
+  // The cap on distinct label sets (not counting the overflow series); sets already created stay.
+  void set_max_label_sets(size_t max) {
+    absl::MutexLock lock(&mu_);
+    max_label_sets_ = max;
+  }
+  // How many WithLabels calls were folded into the overflow series.
+  uint64_t overflowed() const { return overflowed_.load(std::memory_order_relaxed); }
 
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
@@ -84,6 +101,9 @@ class Family {
   std::vector<std::string> label_names_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::vector<std::string>, std::unique_ptr<T>> children_ ABSL_GUARDED_BY(mu_);
+  size_t max_label_sets_ ABSL_GUARDED_BY(mu_) = kDefaultMaxLabelSets;
+  T* overflow_ ABSL_GUARDED_BY(mu_) = nullptr;  // also in children_, so it renders like any other series
+  std::atomic<uint64_t> overflowed_{0};
 };
 
 class CounterFamily final : public Family<Counter> {
@@ -124,10 +144,13 @@ class Registry {
   // The process-wide registry that /metrics renders.
   static Registry& Default();
 
-  // Registering the same name twice returns the first family (so independent modules can share one).
+  // Registering the same name twice returns the first family (so independent modules can share one). Each
+  // family keeps at most kDefaultMaxLabelSets label sets unless told otherwise (Family::set_max_label_sets);
+  // folds past a cap show in tandem_metrics_label_overflow_total{metric=...}.
   CounterFamily& AddCounter(const std::string& name, const std::string& help,
                             std::vector<std::string> label_names = {});
-  GaugeFamily& AddGauge(const std::string& name, const std::string& help, std::vector<std::string> label_names = {});
+  GaugeFamily& AddGauge(const std::string& name, const std::string& help,
+                        std::vector<std::string> label_names = {});
   HistogramFamily& AddHistogram(const std::string& name, const std::string& help,
                                 std::vector<std::string> label_names,
                                 std::vector<double> bounds = LatencyBuckets());
@@ -152,9 +175,20 @@ class Registry {
 template <typename T>
 T& Family<T>::WithLabels(const std::vector<std::string>& values) {
   absl::MutexLock lock(&mu_);
-  auto& child = children_[values];
-  if (child == nullptr) child = NewChild();
-  return *child;
+  if (auto it = children_.find(values); it != children_.end()) return *it->second;
+  const size_t created = children_.size() - (overflow_ != nullptr ? 1 : 0);
+  if (created < max_label_sets_) {
+    auto& child = children_[values];
+    child = NewChild();
+    return *child;
+  }
+  overflowed_.fetch_add(1, std::memory_order_relaxed);
+  if (overflow_ == nullptr) {
+    auto& child = children_[std::vector<std::string>(label_names_.size(), kOverflowLabelValue)];
+    if (child == nullptr) child = NewChild();
+    overflow_ = child.get();
+  }
+  return *overflow_;
 }
 
 }  // namespace tandem::metrics

@@ -8,6 +8,7 @@
 #include "common/audit/audit_migrations.h"
 #include "common/auth/jwt_signer.h"
 #include "common/auth/keys.h"
+#include "common/config/secret_file.h"
 #include "common/crypto/crypto_migrations.h"
 #include "common/crypto/key_encryption_key.h"
 #include "common/db/idempotency_migrations.h"
@@ -22,6 +23,11 @@
 ABSL_FLAG(std::string, listen_address, "0.0.0.0", "gRPC listen address");
 ABSL_FLAG(int, port, 0, "gRPC port (0: any free port, printed at start)");
 ABSL_FLAG(int, admin_port, -1, "admin HTTP port for /metrics and health (-1: off)");
+ABSL_FLAG(std::string, admin_address, "",
+          "admin HTTP listen address, e.g. 127.0.0.1 where probes and scrapes come from the pod itself "
+          "(empty: --listen_address)");
+ABSL_FLAG(bool, grpc_reflection, false,
+          "serve gRPC reflection, which describes every API to any caller (local runs and tools)");
 ABSL_FLAG(std::string, db_url, "", "database (sqlite:///path.db or postgresql://...)");
 ABSL_FLAG(std::string, db_migrate_url, "",
           "PostgreSQL owner URL for migrations; --db_url is then the least-privilege runtime role");
@@ -66,7 +72,7 @@ absl::StatusOr<crypto::KeyRing> LoadKeyRing(const RuntimeConfig& config) {
 absl::StatusOr<std::unique_ptr<auth::ServiceTokenSource>> LoadIdentity(const std::string& service_name,
                                                                        const RuntimeConfig& config) {
   if (config.signing_key_file.empty()) return nullptr;
-  ASSIGN_OR_RETURN(std::string pem, auth::ReadSecretFile(config.signing_key_file));
+  ASSIGN_OR_RETURN(std::string pem, tandem::config::ReadSecretFile(config.signing_key_file));
   ASSIGN_OR_RETURN(auth::EvpPkeyPtr key, auth::ParsePrivateKeyPem(pem));
   // The key id is the key's own thumbprint, as tandemctl publishes it in the JWKS.
   ASSIGN_OR_RETURN(std::string kid, auth::JwkThumbprint(key.get()));
@@ -89,6 +95,8 @@ RuntimeConfig RuntimeConfigFromFlags() {
   config.listen_address = absl::GetFlag(FLAGS_listen_address);
   config.port = absl::GetFlag(FLAGS_port);
   config.admin_port = absl::GetFlag(FLAGS_admin_port);
+  config.admin_address = absl::GetFlag(FLAGS_admin_address);
+  config.grpc_reflection = absl::GetFlag(FLAGS_grpc_reflection);
   config.db_url = absl::GetFlag(FLAGS_db_url);
   config.db_migrate_url = absl::GetFlag(FLAGS_db_migrate_url);
   config.migrate_at_start = absl::GetFlag(FLAGS_migrate_at_start);
@@ -134,12 +142,17 @@ absl::StatusOr<std::unique_ptr<Runtime>> Runtime::Create(ServiceDefinition defin
   ASSIGN_OR_RETURN(runtime->database_, db::OpenDatabase(c.db_url));
   runtime->data_keys_ = std::make_unique<crypto::SqlDataKeyStore>(*runtime->database_);
   runtime->cipher_ = std::make_unique<crypto::ClinicalCipher>(std::move(ring), *runtime->data_keys_);
+  // Rows from before KEK ids were keyed still name their KEK by a public fingerprint of it: rename them.
+  ASSIGN_OR_RETURN(int renamed, runtime->cipher_->AdoptLegacyKekIds());
+  if (renamed > 0) log::Info("kek_ids_renamed", {{"rows", renamed}});
   runtime->audit_ = std::make_unique<audit::AuditLog>(*runtime->database_);
   ServerOptions options;
   options.service_name = runtime->definition_.name;
   options.address = c.listen_address;
   options.port = c.port;
   options.admin_port = c.admin_port;
+  options.admin_address = c.admin_address;
+  options.reflection = c.grpc_reflection;
   options.worker_threads = c.worker_threads;
   runtime->host_ = std::make_unique<ServerHost>(options);
   return runtime;

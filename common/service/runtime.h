@@ -27,8 +27,10 @@ namespace tandem::service {
 // Everything the standard flags configure, so tests can build a runtime without flags.
 struct RuntimeConfig {
   std::string listen_address = "0.0.0.0";
-  int port = 0;         // 0: any free port
-  int admin_port = -1;  // -1: off, 0: any free port
+  int port = 0;               // 0: any free port
+  int admin_port = -1;        // -1: off, 0: any free port
+  std::string admin_address;  // empty: listen_address
+  bool grpc_reflection = false;
   std::string db_url;
   std::string db_migrate_url;  // PostgreSQL owner; --db_url is then the least-privilege runtime role
   bool migrate_at_start = true;

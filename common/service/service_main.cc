@@ -9,7 +9,7 @@
 
 ABSL_FLAG(std::string, jwks_file, "", "JWKS of trusted token signers");
 ABSL_FLAG(std::string, hs256_secret_file, "", "local runs only: HS256 secret (refused with --jwks_file)");
-ABSL_FLAG(std::string, jwt_issuer, "", "required token issuer (empty: not checked)");
+ABSL_FLAG(std::string, jwt_issuer, "", "required: the token issuer (`iss`); the process exits 2 without it");
 ABSL_FLAG(std::string, jwt_audience, "tandem", "required token audience (empty: not checked)");
 ABSL_FLAG(int, drain_s, 10, "grace period for in-flight work on SIGTERM");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warn or error");

@@ -1,8 +1,10 @@
 #include "services/gateway/backend_health.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -33,27 +35,54 @@ bool IsServing(grpc::ByteBuffer& buffer) {
 BackendHealth::BackendHealth(std::vector<Backend> backends, absl::Duration timeout, absl::Duration cache_for)
     : backends_(std::move(backends)), timeout_(timeout), cache_for_(cache_for) {}
 
-void BackendHealth::Check(std::function<void(bool, std::vector<std::string>)> done) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (absl::Now() - checked_at_ < cache_for_) {
-      done(not_ready_.empty(), not_ready_);
-      return;
-    }
-  }
+void BackendHealth::Check(Done done) {
   if (backends_.empty()) {
     done(true, {});
     return;
   }
+  Done answer_now;  // set when a fresh result answers at once
+  bool start_round = false;
+  std::vector<std::string> cached;
+  {
+    absl::MutexLock lock(&state_->mu);
+    if (absl::Now() - state_->checked_at < cache_for_) {
+      answer_now = std::move(done);
+      cached = state_->not_ready;
+    } else {
+      // The first caller since the last round starts one; the others join it.
+      start_round = state_->waiting.empty();
+      state_->waiting.push_back(std::move(done));
+    }
+  }
+  if (answer_now) {
+    const bool ready = cached.empty();
+    answer_now(ready, std::move(cached));
+    return;
+  }
+  if (start_round) StartRound();
+}
+
+bool BackendHealth::Ready() {
+  if (backends_.empty()) return true;
+  bool ready = false;
+  bool stale = false;
+  {
+    absl::MutexLock lock(&state_->mu);
+    ready = state_->checked_at != absl::InfinitePast() && state_->not_ready.empty();
+    stale = absl::Now() - state_->checked_at >= cache_for_;
+  }
+  if (stale) Check([](bool /*ready*/, const std::vector<std::string>& /*not_ready*/) {});
+  return ready;
+}
+
+void BackendHealth::StartRound() {
   struct Round {
     std::atomic<int> pending;
     absl::Mutex mu;
     std::vector<std::string> not_ready;
-    std::function<void(bool, std::vector<std::string>)> done;
   };
   auto round = std::make_shared<Round>();
   round->pending = static_cast<int>(backends_.size());
-  round->done = std::move(done);
   for (const Backend& backend : backends_) {
     struct Call {
       grpc::ClientContext context;
@@ -68,7 +97,8 @@ void BackendHealth::Check(std::function<void(bool, std::vector<std::string>)> do
     call->request = grpc::ByteBuffer(&slice, 1);
     call->stub = std::make_unique<grpc::GenericStub>(backend.channel);
     call->stub->UnaryCall(&call->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &call->request,
-                          &call->response, [this, call, round, name = backend.service](grpc::Status status) {
+                          &call->response,
+                          [state = state_, call, round, name = backend.service](const grpc::Status& status) {
                             if (!status.ok() || !IsServing(call->response)) {
                               absl::MutexLock lock(&round->mu);
                               round->not_ready.push_back(name);
@@ -79,15 +109,27 @@ void BackendHealth::Check(std::function<void(bool, std::vector<std::string>)> do
                               absl::MutexLock lock(&round->mu);
                               not_ready = round->not_ready;
                             }
-                            {
-                              absl::MutexLock lock(&mu_);
-                              checked_at_ = absl::Now();
-                              not_ready_ = not_ready;
-                            }
-                            const bool ready = not_ready.empty();
-                            round->done(ready, std::move(not_ready));
+                            FinishRound(*state, std::move(not_ready));
                           });
   }
+}
+
+void BackendHealth::FinishRound(State& state, std::vector<std::string> not_ready) {
+  std::sort(not_ready.begin(), not_ready.end());
+  const bool ready = not_ready.empty();
+  std::vector<Done> waiting;
+  bool changed = false;
+  {
+    absl::MutexLock lock(&state.mu);
+    state.checked_at = absl::Now();
+    state.not_ready = not_ready;
+    waiting.swap(state.waiting);
+    changed = state.reported_ready != ready;
+    state.reported_ready = ready;
+  }
+  // The probe answers only ready or not; which backends are missing is in the log, once per change.
+  if (changed) log::Info("gateway_readiness", {{"ready", ready}, {"not_ready", not_ready}});
+  for (Done& done : waiting) done(ready, not_ready);
 }
 
 }  // namespace tandem::gateway

@@ -13,27 +13,46 @@
 
 namespace tandem::gateway {
 
-// Readiness of the gateway = every backend answers grpc.health.v1 Check with SERVING. Results are cached
-// briefly so a burst of probes does not become a burst of backend calls.
+// Readiness of the gateway = every backend answers grpc.health.v1 Check with SERVING. One round of backend
+// calls at a time: callers that arrive while a round is in flight wait for its result, and a result younger
+// than `cache_for` is reused, so a burst of probes never becomes a burst of backend calls.
 class BackendHealth {
  public:
   struct Backend {
     std::string service;  // full gRPC service name, reported when not ready
     std::shared_ptr<grpc::Channel> channel;
   };
+  using Done = std::function<void(bool ready, std::vector<std::string> not_ready)>;
+
   explicit BackendHealth(std::vector<Backend> backends, absl::Duration timeout = absl::Seconds(1),
                          absl::Duration cache_for = absl::Seconds(1));
 
-  // `done(ready, not_ready_services)` runs once, possibly on a gRPC thread.
-  void Check(std::function<void(bool, std::vector<std::string>)> done);
+  // `done(ready, not_ready_services)` runs once, possibly on a gRPC thread, and never under a lock.
+  void Check(Done done);
+
+  // For callers that must answer at once (the admin port's probe, on that port's only thread): the result of
+  // the last finished round (not ready before the first), starting the next round when that result is older
+  // than `cache_for`. Never waits on a backend, at the cost of reporting a change one probe late.
+  bool Ready();
 
  private:
+  // Shared with the backend calls in flight, which may finish after this object is gone.
+  struct State {
+    absl::Mutex mu;
+    absl::Time checked_at ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+    std::vector<std::string> not_ready ABSL_GUARDED_BY(mu);
+    bool reported_ready ABSL_GUARDED_BY(mu) = true;
+    // The callers of the round in flight; empty when none is.
+    std::vector<Done> waiting ABSL_GUARDED_BY(mu);
+  };
+
+  void StartRound();
+  static void FinishRound(State& state, std::vector<std::string> not_ready);
+
   std::vector<Backend> backends_;
   absl::Duration timeout_;
   absl::Duration cache_for_;
-  absl::Mutex mu_;
-  absl::Time checked_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  std::vector<std::string> not_ready_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 }  // namespace tandem::gateway

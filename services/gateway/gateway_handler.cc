@@ -1,6 +1,7 @@
 #include "services/gateway/gateway_handler.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct GatewayMetrics {
       "tandem_gateway_requests_total", "HTTP requests, by route template and status.", {"route", "status"});
   metrics::HistogramFamily& latency = metrics::Registry::Default().AddHistogram(
       "tandem_gateway_request_duration_seconds", "HTTP request latency, by route template.", {"route"});
+  // Labelled by why, never by what was sent: the token itself must not reach a time series.
+  metrics::CounterFamily& unauthenticated = metrics::Registry::Default().AddCounter(
+      "tandem_gateway_unauthenticated_total",
+      "Requests refused from their headers for a missing or invalid bearer token, before any body was read.",
+      {"reason"});
 };
 
 GatewayMetrics& Metrics() {
@@ -119,12 +125,38 @@ void SkipOptionalWhitespace(absl::string_view& text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
 }
 
-std::string TokenFrom(const HttpRequest& request) {
+std::string TokenFrom(const HttpRequestHeader& request) {
   auto header = request.find(http::field::authorization);
   if (header == request.end()) return "";
   absl::string_view value(header->value().data(), header->value().size());
   if (!absl::StartsWithIgnoreCase(value, "bearer ")) return "";
   return std::string(absl::StripAsciiWhitespace(value.substr(7)));
+}
+
+// The caller's x-request-id when it is safe to log and forward, otherwise a new one.
+std::string RequestIdOf(const HttpRequestHeader& request) {
+  if (auto header = request.find(kRequestIdHeader); header != request.end()) {
+    absl::string_view value(header->value().data(), header->value().size());
+    if (IsSafeRequestId(value)) return std::string(value);
+  }
+  return NewUuidV7();
+}
+
+HttpResponse NoRouteResponse(const Lookup& lookup, const std::string& request_id) {
+  const bool not_found = lookup.allowed_verbs.empty();
+  HttpResponse response = JsonResponse(
+      not_found ? http::status::not_found : http::status::method_not_allowed,
+      nlohmann::json({{"code", not_found ? 5 : 12},
+                      {"status", not_found ? "NOT_FOUND" : "UNIMPLEMENTED"},
+                      {"message", not_found ? "no such route" : "method not allowed for this route"},
+                      {"details", nlohmann::json::array()}})
+          .dump(),
+      request_id);
+  if (!not_found) response.set(http::field::allow, lookup.AllowHeader());
+  Metrics()
+      .requests.WithLabels({not_found ? "unmatched" : "method_not_allowed", not_found ? "404" : "405"})
+      .Increment();
+  return response;
 }
 
 }  // namespace
@@ -169,43 +201,53 @@ std::string SafeContentType(absl::string_view value) {
 }
 
 GatewayHandler::GatewayHandler(const RouteTable& routes, GrpcForwarder& forwarder,
-                               const auth::JwtVerifier& verifier, BackendHealth& health,
-                               std::string openapi_json, GatewayOptions options)
+                               const auth::JwtVerifier& verifier, std::string openapi_json,
+                               GatewayOptions options)
     : routes_(routes),
       forwarder_(forwarder),
       verifier_(verifier),
-      health_(health),
       openapi_json_(std::move(openapi_json)),
       options_(options) {}
 
+bool GatewayHandler::IsPublic(const HttpRequestHeader& request, absl::string_view path) {
+  return request.method() == http::verb::get && (path == "/healthz" || path == "/openapi.json");
+}
+
 bool GatewayHandler::HandlePublic(const HttpRequest& request, absl::string_view path,
                                   const std::string& request_id, Respond& respond) {
-  if (request.method() != http::verb::get) return false;
+  if (!IsPublic(request, path)) return false;
+  // Liveness only (the process answers HTTP), for whatever fronts this port; readiness, which costs backend
+  // calls, is on the admin port.
   if (path == "/healthz") {
     respond(JsonResponse(http::status::ok, R"({"status":"ok"})", request_id));
-    return true;
-  }
-  if (path == "/readyz") {
-    health_.Check([respond, request_id](bool ready, std::vector<std::string> not_ready) {
-      nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"not_ready", not_ready}};
-      respond(JsonResponse(ready ? http::status::ok : http::status::service_unavailable, body.dump(),
-                           request_id));
-    });
-    return true;
-  }
-  if (path == "/metrics") {
-    HttpResponse response(http::status::ok, 11);
-    response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-    response.body() = metrics::Registry::Default().Render();
-    response.prepare_payload();
-    respond(std::move(response));
-    return true;
-  }
-  if (path == "/openapi.json") {
+  } else {
     respond(JsonResponse(http::status::ok, openapi_json_, request_id));
-    return true;
   }
-  return false;
+  return true;
+}
+
+std::optional<HttpResponse> GatewayHandler::Screen(const HttpRequestHeader& request) {
+  absl::string_view target(request.target().data(), request.target().size());
+  absl::string_view path = target.substr(0, target.find('?'));
+  if (IsPublic(request, path)) return std::nullopt;
+  std::string route_label = "/v1/session";
+  if (path != "/v1/session" || request.method() != http::verb::get) {
+    absl::string_view verb(request.method_string().data(), request.method_string().size());
+    Lookup lookup = routes_.Match(verb, path);
+    // Nothing to call: answered now, so an unknown path is no way to make the gateway read a body either.
+    if (lookup.route == nullptr) return NoRouteResponse(lookup, RequestIdOf(request));
+    // The credential of a path-token route is a path variable its service verifies.
+    if (!lookup.route->path_token.empty()) return std::nullopt;
+    route_label = lookup.route->template_text();
+  }
+  // The verifier remembers verified tokens, so checking here and again in Handle costs one signature check.
+  std::string token = TokenFrom(request);
+  absl::Status authenticated = VerifyPerson(token).status();
+  if (authenticated.ok()) return std::nullopt;
+  Metrics().unauthenticated.WithLabels({token.empty() ? "missing" : "invalid"}).Increment();
+  Metrics().requests.WithLabels({route_label, "401"}).Increment();
+  return ErrorResponse(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(authenticated.message())),
+                       RequestIdOf(request));
 }
 
 absl::StatusOr<auth::Principal> GatewayHandler::VerifyPerson(const std::string& token) const {
@@ -238,12 +280,7 @@ void GatewayHandler::HandleSession(const HttpRequest& request, const std::string
 
 void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, Respond respond) {
   const absl::Time start = absl::Now();
-  std::string request_id;
-  if (auto header = request.find(kRequestIdHeader); header != request.end()) {
-    absl::string_view value(header->value().data(), header->value().size());
-    if (IsSafeRequestId(value)) request_id = std::string(value);
-  }
-  if (request_id.empty()) request_id = NewUuidV7();
+  const std::string request_id = RequestIdOf(request);
 
   absl::string_view target(request.target().data(), request.target().size());
   size_t query_start = target.find('?');
@@ -260,19 +297,7 @@ void GatewayHandler::Handle(HttpRequest request, std::string /*peer_address*/, R
   absl::string_view verb(request.method_string().data(), request.method_string().size());
   Lookup lookup = routes_.Match(verb, path);
   if (lookup.route == nullptr) {
-    std::string route_label = lookup.allowed_verbs.empty() ? "unmatched" : "method_not_allowed";
-    int code = lookup.allowed_verbs.empty() ? 404 : 405;
-    HttpResponse response = JsonResponse(
-        static_cast<http::status>(code),
-        nlohmann::json({{"code", code == 404 ? 5 : 12},
-                        {"status", code == 404 ? "NOT_FOUND" : "UNIMPLEMENTED"},
-                        {"message", code == 404 ? "no such route" : "method not allowed for this route"},
-                        {"details", nlohmann::json::array()}})
-            .dump(),
-        request_id);
-    if (code == 405) response.set(http::field::allow, lookup.AllowHeader());
-    Metrics().requests.WithLabels({route_label, std::to_string(code)}).Increment();
-    respond(std::move(response));
+    respond(NoRouteResponse(lookup, request_id));
     return;
   }
   const Route& route = *lookup.route;

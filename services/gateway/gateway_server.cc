@@ -44,11 +44,30 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Create(
   server->routes_ = std::make_unique<RouteTable>(std::move(routes));
   server->forwarder_ = std::make_unique<GrpcForwarder>(std::move(channels));
   server->health_ = std::make_unique<BackendHealth>(std::move(health_backends));
-  server->handler_ = std::make_unique<GatewayHandler>(
-      *server->routes_, *server->forwarder_, *server->verifier_, *server->health_,
-      OpenApiDocument(*server->routes_, config.title), config.gateway);
-  server->http_ = std::make_unique<HttpServer>(config.http, *server->handler_);
+  server->handler_ =
+      std::make_unique<GatewayHandler>(*server->routes_, *server->forwarder_, *server->verifier_,
+                                       OpenApiDocument(*server->routes_, config.title), config.gateway);
+  server->admin_address_ = config.admin_address.empty() ? config.http.address : config.admin_address;
+  server->admin_port_ = config.admin_port;
+  server->http_ = std::make_unique<HttpServer>(std::move(config.http), *server->handler_);
   return server;
+}
+
+absl::Status GatewayServer::Start() {
+  if (admin_port_ >= 0 && admin_ == nullptr) {
+    // A first round now, so that the first probe finds a result.
+    health_->Check([](bool /*ready*/, const std::vector<std::string>& /*not_ready*/) {});
+    ASSIGN_OR_RETURN(
+        admin_, metrics::AdminHttpServer::Start(admin_address_, admin_port_, metrics::Registry::Default(),
+                                                [this] { return !draining_.load() && health_->Ready(); }));
+  }
+  return http_->Start();
+}
+
+void GatewayServer::Shutdown(absl::Duration grace) {
+  draining_.store(true);
+  http_->Shutdown(grace);
+  if (admin_ != nullptr) admin_->Stop();
 }
 
 }  // namespace tandem::gateway

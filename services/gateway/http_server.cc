@@ -72,11 +72,28 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) return OnReadError(ec);
     // The header is in: the rest of the request must arrive within the request timeout.
     stream_.expires_after(ToSteady(options_.request_timeout));
-    if (parser_->get()[http::field::expect] == "100-continue") {
-      // Tell the client to send the body (curl waits for this on larger uploads).
-      http::response<http::empty_body> proceed(http::status::continue_, 11);
-      http::write(stream_, proceed, ec);
+    const HttpRequestHeader& header = parser_->get();
+    if (std::optional<HttpResponse> refusal = handler_.Screen(header)) {
+      // Answered from the header alone: an unread body is never read, so the connection cannot be reused.
+      refusal->version(header.version());
+      refusal->keep_alive(parser_->get().keep_alive() && parser_->is_done() && refusal->keep_alive());
+      return Write(*std::move(refusal));
     }
+    if (header[http::field::expect] == "100-continue" && !parser_->is_done()) {
+      // Tell the client to send the body (curl waits for this on larger uploads). Asynchronously and under
+      // the request deadline: a client that never reads must not hold an I/O thread.
+      auto proceed = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *proceed,
+                        [self = shared_from_this(), proceed](beast::error_code write_ec, size_t) {
+                          if (write_ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code read_ec, size_t) { self->OnRequest(read_ec); });

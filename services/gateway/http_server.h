@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 namespace tandem::gateway {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpRequestHeader = boost::beast::http::request_header<>;
 using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
 // Called exactly once per request, from any thread; the connection sends the response in request order.
 using Respond = std::function<void(HttpResponse)>;
@@ -26,6 +28,10 @@ using Respond = std::function<void(HttpResponse)>;
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
+  // Sees each request's header before its body is read and before any `100 Continue`: a response returned
+  // here is sent instead, so a request that will be refused anyway (no valid credential) costs no body read.
+  // The connection then closes if a body remains unread. Must not block.
+  virtual std::optional<HttpResponse> Screen(const HttpRequestHeader& /*header*/) { return std::nullopt; }
   virtual void Handle(HttpRequest request, std::string peer_address, Respond respond) = 0;
 };
 

@@ -10,6 +10,9 @@
 
 ABSL_FLAG(std::string, listen_address, "0.0.0.0", "HTTP listen address");
 ABSL_FLAG(int, port, 8080, "HTTP port");
+ABSL_FLAG(std::string, admin_address, "",
+          "listen address of the admin port (/metrics, /healthz, /readyz); empty: --listen_address");
+ABSL_FLAG(int, admin_port, 9450, "admin HTTP port for /metrics, /healthz and /readyz (-1: off, 0: any free)");
 ABSL_FLAG(std::vector<std::string>, backend, {},
           "backends as service=host:port, comma-separated (e.g. tandem.notes.v1.NotesService=notes:50051)");
 ABSL_FLAG(int, default_timeout_ms, 10000, "backend deadline when a request has no grpc-timeout header");
@@ -24,6 +27,8 @@ int main(int argc, char** argv) {
   tandem::gateway::GatewayConfig config;
   config.http.address = absl::GetFlag(FLAGS_listen_address);
   config.http.port = absl::GetFlag(FLAGS_port);
+  config.admin_address = absl::GetFlag(FLAGS_admin_address);
+  config.admin_port = absl::GetFlag(FLAGS_admin_port);
   config.http.io_threads = absl::GetFlag(FLAGS_io_threads);
   config.http.max_connections = absl::GetFlag(FLAGS_max_connections);
   config.http.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_idle_timeout_s));
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   tandem::log::Info("gateway_listening", {{"port", (*server)->port()},
+                                          {"admin_port", (*server)->admin_port()},
                                           {"routes", static_cast<int>((*server)->routes().routes().size())}});
   (*server)->Shutdown(tandem::service::WaitForShutdown());
   return 0;

@@ -200,8 +200,8 @@ void AddQueryParameters(const Route& route, const Descriptor& type, const std::s
     chain.push_back(&field);
     std::string name = prefix.empty() ? field.json_name() : absl::StrCat(prefix, ".", field.json_name());
     bool in_body = chain.size() == 1 && route.body_field == &field;
-    if (in_body || IsBound(route, chain) || field.is_map()) {
-      // Not a query parameter.
+    if (in_body || IsBound(route, chain) || field.is_map() || IsSensitive(field)) {
+      // Not a query parameter (clinical text is refused in a URL).
     } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !HasTextForm(*field.message_type())) {
       // Fields of a singular (non well-known) message are named with dots: `filter.kind`.
       if (!field.is_repeated() &&
@@ -209,9 +209,7 @@ void AddQueryParameters(const Route& route, const Descriptor& type, const std::s
         AddQueryParameters(route, *field.message_type(), name, chain, visiting, schemas, parameters);
       }
     } else {
-      Json parameter = {{"name", name}, {"in", "query"}, {"schema", schemas.FieldSchema(field)}};
-      if (IsSensitive(field)) parameter["x-tandem-sensitive"] = true;
-      parameters.push_back(std::move(parameter));
+      parameters.push_back({{"name", name}, {"in", "query"}, {"schema", schemas.FieldSchema(field)}});
     }
     chain.pop_back();
   }
@@ -235,7 +233,6 @@ Json Operation(const Route& route, const PathTemplate& path, SchemaBuilder& sche
     Json parameter = {
         {"name", name}, {"in", "path"}, {"required", true}, {"schema", schemas.ValueSchema(field)}};
     if (name != segment.text) parameter["x-tandem-field"] = segment.text;
-    if (IsSensitive(field)) parameter["x-tandem-sensitive"] = true;
     if (segment.text == route.path_token) {
       parameter["description"] =
           "Credential for this resource, checked by the service: it travels in the path because the clients "

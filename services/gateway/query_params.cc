@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "services/gateway/field_values.h"
 #include "services/gateway/json_to_message.h"
+#include "tandem/api/v1/annotations.pb.h"
 
 namespace tandem::gateway {
 namespace {
@@ -64,6 +65,11 @@ Problem ResolveParameter(const Descriptor& request_type, const std::string& name
     if (type == nullptr) return "unknown query parameter";
     const FieldDescriptor* field = FindFieldByJsonKey(*type, part);
     if (field == nullptr) return "unknown query parameter";
+    // Query strings are kept by proxies, access logs and browser history: clinical text must travel in a
+    // body.
+    if (field->options().GetExtension(tandem::api::v1::sensitive)) {
+      return "is sensitive and cannot be sent in a URL; send it in the request body";
+    }
     chain->push_back(field);
     bool last = dot == std::string::npos;
     if (last) {

@@ -15,8 +15,9 @@ namespace tandem::gateway {
 // base64) or a well-known type with a text form (Timestamp, Duration, FieldMask, wrappers); a repeated field
 // takes one value per repetition, a singular field at most one. `+` decodes to a space.
 //
-// Violations (named by the parameter, never quoting its value): an unknown parameter, a field the path binds
-// or the body sets (every field, for a `*` body), a map or message field, a malformed value or escape.
+// Violations (named by the parameter, never quoting its value): an unknown parameter, a field marked
+// (tandem.api.v1.sensitive) or inside one, a field the path binds or the body sets (every field, for a `*`
+// body), a map or message field, a malformed value or escape.
 void ApplyQueryParameters(const Route& route, absl::string_view query, google::protobuf::Message& request,
                           ViolationList& violations);
 

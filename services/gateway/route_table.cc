@@ -57,6 +57,13 @@ absl::StatusOr<FieldPath> ResolveVariable(const MethodDescriptor& method, absl::
       return RuleError(method,
                        absl::StrCat("path variable {", field_path, "}: \"", names[i], "\" is repeated"));
     }
+    // URLs are kept by proxies, access logs and browser history: clinical text must travel in a body.
+    if (field->options().GetExtension(tandem::api::v1::sensitive)) {
+      return RuleError(method,
+                       absl::StrCat("path variable {", field_path, "}: \"", names[i],
+                                    "\" is marked (tandem.api.v1.sensitive) and cannot be put in a URL; "
+                                    "send it in the request body"));
+    }
     chain.push_back(field);
     bool last = i + 1 == names.size();
     if (!last) {

@@ -77,9 +77,10 @@ struct Lookup {
 class RouteTable {
  public:
   // Reads every method's http rule; methods without one are not routed. Fails (INVALID_ARGUMENT, naming the
-  // method) on a malformed template, a path variable or body field missing from the request message, a body
-  // on GET or DELETE, a path_token on a route other than GET or naming no variable of its template, and on
-  // two rules that collide (same verb and shape; the message names both methods).
+  // method) on a malformed template, a path variable or body field missing from the request message, a path
+  // variable through a field marked (tandem.api.v1.sensitive), a body on GET or DELETE, a path_token on a
+  // route other than GET or naming no variable of its template, and on two rules that collide (same verb and
+  // shape; the message names both methods).
   static absl::StatusOr<RouteTable> Build(
       const std::vector<const google::protobuf::ServiceDescriptor*>& services);
 

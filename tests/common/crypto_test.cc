@@ -1,6 +1,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "common/crypto/aes_gcm.h"
 #include "common/crypto/clinical_cipher.h"
@@ -36,18 +37,36 @@ TEST(AesGcm, RoundTripsAndDetectsTampering) {
   EXPECT_NE(*AesGcmSeal(kKey, "same", ""), *AesGcmSeal(kKey, "same", ""));
 }
 
-TEST(KeyEncryptionKey, ParsesHexBase64AndRaw) {
+TEST(KeyEncryptionKey, OnlySixtyFourHexDigitsAreAKey) {
   std::string raw(32, '\x07');
-  auto from_hex = ParseKeyEncryptionKey(absl::BytesToHexString(raw) + "\n");
-  auto from_base64 = ParseKeyEncryptionKey(absl::Base64Escape(raw));
-  auto from_raw = ParseKeyEncryptionKey(raw);
-  ASSERT_TRUE(from_hex.ok() && from_base64.ok() && from_raw.ok());
+  auto from_hex = ParseKeyEncryptionKey(" " + absl::BytesToHexString(raw) + "\n");
+  ASSERT_TRUE(from_hex.ok()) << from_hex.status();
   EXPECT_EQ(from_hex->key, raw);
-  EXPECT_EQ(from_base64->key, raw);
-  EXPECT_EQ(from_hex->id, from_raw->id);
-  EXPECT_EQ(from_hex->id.rfind("kek-", 0), 0u);
-  EXPECT_EQ(ParseKeyEncryptionKey("too short").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseKeyEncryptionKey(absl::AsciiStrToUpper(absl::BytesToHexString(raw)))->key, raw);
+  // A 32-character passphrase, base64 of 32 bytes, or raw bytes are not keys.
+  for (const std::string& refused :
+       {std::string("correct horse battery staple!!!!"), absl::Base64Escape(raw), raw,
+        absl::BytesToHexString(raw).substr(0, 63), absl::BytesToHexString(raw) + "0",
+        absl::BytesToHexString(raw).insert(32, " "), std::string(64, 'g'), std::string("too short")}) {
+    auto kek = ParseKeyEncryptionKey(refused);
+    EXPECT_EQ(kek.status().code(), absl::StatusCode::kInvalidArgument) << refused;
+  }
+  EXPECT_EQ(ParseKeyEncryptionKey("correct horse battery staple!!!!").status().message().find("horse"),
+            std::string::npos);
   EXPECT_FALSE(LoadKeyEncryptionKeyFile("/nonexistent/kek").ok());
+}
+
+TEST(KeyEncryptionKey, TheIdIsAKeyedMacNotAFingerprintOfTheKey) {
+  const std::string raw(32, '\x07');
+  auto kek = ParseKeyEncryptionKey(absl::BytesToHexString(raw));
+  ASSERT_TRUE(kek.ok());
+  // Known answer: HMAC-SHA256(key, "tandem kek id v1"), first 16 bytes.
+  EXPECT_EQ(kek->id, "kek2-3749b76aeead6978bc611af743a3a027");
+  EXPECT_EQ(KekId(raw), kek->id);
+  // The id must not be (a prefix of) SHA-256 of the key, which anyone holding a guess can compute.
+  EXPECT_NE(kek->id.substr(5, 16), LegacyKekId(raw).substr(4));
+  EXPECT_NE(kek->id, LegacyKekId(raw));
+  EXPECT_NE(KekId(std::string(32, '\x08')), kek->id);
 }
 
 KeyEncryptionKey NewKek() { return *ParseKeyEncryptionKey(*NewKeyEncryptionKeyHex()); }
@@ -147,6 +166,37 @@ TEST_P(ClinicalCipherTest, DataKeyRotationKeepsOldTextReadable) {
   EXPECT_EQ(after[4], 2);
   EXPECT_EQ(*cipher.Open("c1", "n", 1, before), "before");
   EXPECT_EQ(*cipher.Open("c1", "n", 2, after), "after");
+}
+
+// Rows written before KEK ids were keyed name the KEK by "kek-" + 16 hex digits of SHA-256(key): they still
+// open, and are renamed to the new id so the fingerprint leaves the database.
+TEST_P(ClinicalCipherTest, LegacyKekIdsAreReadableAndRenamed) {
+  KeyEncryptionKey kek = NewKek();
+  const std::string legacy = LegacyKekId(kek.key);
+  std::string sealed;
+  {
+    ClinicalCipher cipher(KeyRing(kek), *store_);
+    sealed = *cipher.Seal("c1", "note-1", 1, "legacy row");
+    ASSERT_TRUE(cipher.RotateDataKey("c2").ok());
+  }
+  ASSERT_EQ(*store_->RenameKek(kek.id, legacy), 3);  // c1 v1, c2 v1 and v2, as an older release stored them
+  {
+    ClinicalCipher before_rename(KeyRing(kek), *store_);
+    EXPECT_EQ(*before_rename.Open("c1", "note-1", 1, sealed), "legacy row");
+  }
+  ClinicalCipher cipher(KeyRing(NewKek(), {kek}), *store_);
+  auto renamed = cipher.AdoptLegacyKekIds();
+  ASSERT_TRUE(renamed.ok()) << renamed.status();
+  EXPECT_EQ(*renamed, 3);
+  EXPECT_EQ(*cipher.AdoptLegacyKekIds(), 0);  // idempotent
+  auto all = store_->ListAll();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  for (const WrappedDataKey& key : *all) {
+    EXPECT_EQ(key.kek_id, kek.id);
+    EXPECT_NE(key.kek_id, legacy);
+  }
+  EXPECT_EQ(*cipher.Open("c1", "note-1", 1, sealed), "legacy row");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, ClinicalCipherTest, ::testing::Values("sqlite", "postgresql"));

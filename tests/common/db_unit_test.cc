@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/db/advisory_lock.h"
 #include "common/db/connection_pool.h"
 #include "common/db/db_errors.h"
 #include "common/db/migration.h"
@@ -284,16 +285,22 @@ TEST(Migrator, ReadsAppendOnlyDeclarations) {
 }
 
 TEST(Migrator, LockKeysAreStablePerComponent) {
-  EXPECT_EQ(MigrationLockKey("audit"), MigrationLockKey("audit"));
   EXPECT_NE(MigrationLockKey("audit"), MigrationLockKey("scheduling"));
+  // Kept apart from the other advisory locks by a prefix: a per-owner lock named like a component must not
+  // block that component's migrations.
+  EXPECT_NE(MigrationLockKey("audit"), AdvisoryLockKey("audit"));
   // The key is part of the on-disk protocol between replicas of different builds: it must never change.
   EXPECT_EQ(MigrationLockKey("audit"), int64_t{-7798217230801545039});
 }
 
 TEST(MigrationSet, AggregateInitialisesLikeGeneratedCode) {
   static const char kSql[] = "SELECT 1";
-  const MigrationSet set{"name", {{1, "001_x.sql", kSql}}, {{1, "001_x.sql", kSql}}};
-  EXPECT_EQ(set.component, "name");
+  const MigrationSet set{"name", {{1, "001_sqlite.sql", kSql}}, {{1, "001_postgresql.sql", kSql}}};
+  // The generated order: SQLite first, then PostgreSQL.
+  ASSERT_EQ(set.sqlite.size(), 1U);
+  ASSERT_EQ(set.postgresql.size(), 1U);
+  EXPECT_STREQ(set.sqlite[0].name, "001_sqlite.sql");
+  EXPECT_STREQ(set.postgresql[0].name, "001_postgresql.sql");
   EXPECT_TRUE(set.append_only_tables.empty());
 }
 

@@ -5,8 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
 #include "common/auth/jwt_signer.h"
 #include "common/auth/jwt_verifier.h"
 #include "common/auth/service_token_source.h"
@@ -16,6 +19,7 @@
 #include "common/grpc/server_host.h"
 #include "common/metrics/metrics.h"
 #include "common/testing/status_matchers.h"
+#include "common/time/uuid.h"
 #include "gmock/gmock.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/create_channel.h"
@@ -23,11 +27,13 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "tandem/testing/v1/echo.grpc.pb.h"
+#include "tests/support/http_client.h"
 #include "tests/support/test_tokens.h"
 
 namespace tandem {
 namespace {
 
+using tandem::testing::HttpGet;
 using tandem::testing::PersonToken;
 using tandem::testing::StatusIs;
 using tandem::testing::v1::EchoRequest;
@@ -202,6 +208,113 @@ TEST_F(GrpcServerTest, CountsRequestsByRpcAndCode) {
       HasSubstr("tandem_grpc_requests_total{rpc=\"/tandem.testing.v1.EchoService/Echo\",code=\"OK\"}"));
 }
 
+// A unary call to any path with a raw request body, whether or not a service defines it.
+grpc::Status CallGeneric(int port, const std::string& method, const std::string& request) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::Slice slice(request);
+  grpc::ByteBuffer buffer(&slice, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  generic.UnaryCall(&context, method, grpc::StubOptions(), &buffer, &response, [&](grpc::Status s) {
+    status = std::move(s);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return status;
+}
+
+TEST_F(GrpcServerTest, UnknownMethodsShareOneMetricLabel) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THAT(CallGeneric(host->port(), "/x/" + NewUuidV7(), ""),
+                StatusIs(grpc::StatusCode::UNIMPLEMENTED));
+  }
+  const std::string text = metrics::Registry::Default().Render();
+  EXPECT_FALSE(absl::StrContains(text, "/x/"));  // not HasSubstr: its failure would print every series
+  EXPECT_THAT(text, HasSubstr("tandem_grpc_requests_total{rpc=\"unknown\",code=\"UNIMPLEMENTED\"}"));
+  EXPECT_THAT(text, HasSubstr("tandem_grpc_request_duration_seconds_count{rpc=\"unknown\"}"));
+}
+
+// Asks the server's reflection service for its services (ServerReflectionRequest{list_services: "*"}) over
+// the bidirectional stream, with no generated reflection stubs; `response` gets the raw first answer.
+grpc::Status ListServicesByReflection(int port, std::string& response) {
+  grpc::GenericStub generic(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::CompletionQueue queue;
+  auto call =
+      generic.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  auto next = [&queue] {
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && ok;
+  };
+  int tag = 0;
+  call->StartCall(&tag);
+  next();
+  grpc::Slice slice(std::string("\x3a\x01*", 3));  // field 7 (list_services), length 1, "*"
+  grpc::ByteBuffer request(&slice, 1);
+  call->WriteLast(request, grpc::WriteOptions(), &tag);
+  next();
+  grpc::ByteBuffer reply;
+  call->Read(&reply, &tag);
+  if (next()) {
+    std::vector<grpc::Slice> slices;
+    if (reply.Dump(&slices).ok()) {
+      for (const auto& s : slices) response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, &tag);
+  next();
+  queue.Shutdown();
+  void* ignored_tag = nullptr;
+  bool ignored_ok = false;
+  while (queue.Next(&ignored_tag, &ignored_ok)) {
+  }
+  return status;
+}
+
+TEST_F(GrpcServerTest, ReflectionIsOffUnlessAskedFor) {
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer({}, service);
+  std::string response;
+  EXPECT_THAT(ListServicesByReflection(host->port(), response), StatusIs(grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_THAT(response, Not(HasSubstr("EchoService")));
+}
+
+TEST_F(GrpcServerTest, ReflectionListsServicesWhenOn) {
+  ServerOptions options;
+  options.reflection = true;
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer(options, service);
+  std::string response;
+  grpc::Status status = ListServicesByReflection(host->port(), response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(response, HasSubstr("tandem.testing.v1.EchoService"));
+}
+
+TEST_F(GrpcServerTest, AdminPortListensOnItsOwnAddress) {
+  ServerOptions options;
+  options.admin_port = 0;
+  options.admin_address = "127.0.0.2";  // gRPC stays on 127.0.0.1
+  std::unique_ptr<TestEchoService> service;
+  auto host = StartServer(options, service);
+  ASSERT_GT(host->admin_port(), 0);
+  EXPECT_EQ(HttpGet(host->admin_port(), "/healthz").status, 0);  // nothing on 127.0.0.1
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect({boost::asio::ip::make_address("127.0.0.2"), static_cast<uint16_t>(host->admin_port())}, ec);
+  EXPECT_FALSE(ec) << ec.message();
+}
+
 TEST_F(GrpcServerTest, FullWorkerPoolAnswersResourceExhaustedAtOnce) {
   ServerOptions options;
   options.worker_threads = 1;
@@ -299,8 +412,8 @@ TEST_F(GrpcServerTest, OutboundCallCarriesDeadlineRequestIdAndIdentities) {
   auto downstream = StartServer({}, downstream_service);
   auto relay = StartServer({}, relay_service);
   // The relay signs as the service "notes" with the test secret, so the downstream's verifier accepts it.
-  auth::ServiceTokenSource identity(*auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, ""),
-                                    "notes");
+  auth::ServiceTokenSource identity(
+      *auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, testing::kTestIssuer), "notes");
   relay_service->identity = &identity;
   relay_service->downstream =
       EchoService::NewStub(MakeServiceChannel("127.0.0.1:" + std::to_string(downstream->port())));

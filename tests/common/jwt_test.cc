@@ -316,7 +316,7 @@ TEST_F(JwtTest, Hs256WorksLocallyButIsRefusedWithJwks) {
   // Configuring both is a start-up error.
   auto both = JwtVerifier::FromFiles("/some/jwks.json", "/some/secret", {kIssuer, kAudience}, clock_);
   EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_FALSE(JwtVerifier::FromHs256Secret("short", {}, clock_).ok());
+  EXPECT_FALSE(JwtVerifier::FromHs256Secret("short", {kIssuer, kAudience}, clock_).ok());
 }
 
 TEST_F(JwtTest, JwkRoundTripAndThumbprint) {
@@ -372,7 +372,9 @@ TEST_F(JwtTest, EachKeySignsOnlyWhatItIsBoundTo) {
   // A malformed binding is a start-up error.
   nlohmann::json bad = notes_->public_jwk;
   bad["tandem_subjects"] = nlohmann::json::array();
-  EXPECT_EQ(JwtVerifier::FromJwks(nlohmann::json{{"keys", {bad}}}.dump(), {}, clock_).status().code(),
+  EXPECT_EQ(JwtVerifier::FromJwks(nlohmann::json{{"keys", {bad}}}.dump(), {kIssuer, kAudience}, clock_)
+                .status()
+                .code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -421,6 +423,238 @@ TEST_F(JwtTest, AnEndUserAssertionIsBoundToItsMakerAndItsAudienceAndIsNoBearerTo
   EXPECT_EQ(asserted_again->token_id, person->token_id);
   expiring.expires_at = clock_.Now() - absl::Seconds(1);
   EXPECT_EQ(notes.Assert(expiring, "scheduling").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Every refusal is UNAUTHENTICATED with one exact reason, so a test cannot pass on a refusal for some other
+// cause.
+void ExpectRefused(const absl::StatusOr<Principal>& result, absl::string_view reason) {
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnauthenticated) << result.status();
+  EXPECT_EQ(std::string(result.status().message()), absl::StrCat("invalid token: ", reason));
+}
+
+constexpr char kHs256Secret[] = "jwt-test-hs256-secret-0123456789abcdef";
+
+// A correctly signed HS256 token whose payload is `payload_json` as written (so a test can send numbers no
+// JSON library would produce from a double), under `header`.
+std::string SignHs256(const nlohmann::json& header, const std::string& payload_json) {
+  std::string signing_input =
+      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(payload_json));
+  unsigned char mac[32];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), kHs256Secret, static_cast<int>(sizeof(kHs256Secret) - 1),
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &mac_len);
+  return absl::StrCat(signing_input, ".",
+                      Base64UrlEncode(absl::string_view(reinterpret_cast<const char*>(mac), mac_len)));
+}
+
+class JwtClaimsTest : public JwtTest {
+ protected:
+  std::unique_ptr<JwtVerifier> HsVerifier() {
+    auto verifier = JwtVerifier::FromHs256Secret(kHs256Secret, {kIssuer, kAudience}, clock_);
+    EXPECT_TRUE(verifier.ok()) << verifier.status();
+    return *std::move(verifier);
+  }
+  // ValidPayload() with `claim` set to the raw JSON text `value`.
+  std::string PayloadWith(const std::string& claim, const std::string& value) {
+    nlohmann::json payload = ValidPayload();
+    payload[claim] = "@value@";
+    std::string text = payload.dump();
+    const std::string placeholder = "\"@value@\"";
+    text.replace(text.find(placeholder), placeholder.size(), value);
+    return text;
+  }
+  static nlohmann::json Hs256Header() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
+};
+
+TEST_F(JwtClaimsTest, NumericDatesMustBeWholeSecondsFrom1970ToTheYear9999) {
+  auto verifier = HsVerifier();
+  ASSERT_TRUE(verifier->Verify(SignHs256(Hs256Header(), ValidPayload().dump())).ok());
+  for (const char* claim : {"exp", "iat", "nbf"}) {
+    SCOPED_TRACE(claim);
+    for (const char* value : {"1e300", "-1e300", "1.5", "1700000000.0", "\"123\"", "true", "null", "[1]",
+                              "{}", "100000000000000000000"}) {
+      SCOPED_TRACE(value);
+      ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), PayloadWith(claim, value))),
+                    absl::StrCat(claim, " is not a whole number"));
+    }
+    for (const char* value :
+         {"-1", "-9223372036854775808", "253402300800", "9223372036854775807", "18446744073709551615"}) {
+      SCOPED_TRACE(value);
+      ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), PayloadWith(claim, value))),
+                    absl::StrCat(claim, " is out of range"));
+    }
+  }
+  // The bounds themselves are dates: 1970 as a not-before, and 9999-12-31T23:59:59Z, which is refused only
+  // for being too far away.
+  EXPECT_TRUE(verifier->Verify(SignHs256(Hs256Header(), PayloadWith("nbf", "0"))).ok());
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), PayloadWith("exp", "253402300799"))),
+                "lifetime too long");
+}
+
+TEST_F(JwtClaimsTest, EachMissingOrMisplacedClaimIsRefusedWithItsOwnReason) {
+  auto verifier = HsVerifier();
+  for (const char* claim : {"exp", "iat", "iss", "aud", "sub", "roles", "clinic_id"}) {
+    nlohmann::json payload = ValidPayload();
+    payload.erase(claim);
+    ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), payload.dump())),
+                  absl::StrCat("missing ", claim));
+  }
+  nlohmann::json future = ValidPayload();
+  future["iat"] = absl::ToUnixSeconds(clock_.Now() + absl::Minutes(5));
+  future["exp"] = absl::ToUnixSeconds(clock_.Now() + absl::Minutes(10));
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), future.dump())), "issued in the future");
+  // Within the leeway a slightly fast issuer clock is tolerated.
+  future["iat"] = absl::ToUnixSeconds(clock_.Now() + absl::Seconds(20));
+  EXPECT_TRUE(verifier->Verify(SignHs256(Hs256Header(), future.dump())).ok());
+  nlohmann::json other = ValidPayload();
+  other["iss"] = "https://evil.test";
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), other.dump())), "wrong issuer");
+  other = ValidPayload();
+  other["aud"] = {"another-app"};
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), other.dump())), "wrong audience");
+  nlohmann::json expired = ValidPayload();
+  expired["exp"] = absl::ToUnixSeconds(clock_.Now() - absl::Minutes(1));
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), expired.dump())), "expired");
+  nlohmann::json early = ValidPayload();
+  early["nbf"] = absl::ToUnixSeconds(clock_.Now() + absl::Minutes(2));
+  ExpectRefused(verifier->Verify(SignHs256(Hs256Header(), early.dump())), "not yet valid");
+}
+
+TEST_F(JwtClaimsTest, ATokenWithACriticalHeaderIsRefused) {
+  auto verifier = HsVerifier();
+  for (const nlohmann::json& crit : {nlohmann::json::array({"exp"}), nlohmann::json::array({"b64"}),
+                                     nlohmann::json::array(), nlohmann::json("exp")}) {
+    nlohmann::json header = Hs256Header();
+    header["crit"] = crit;
+    header["exp"] = 0;
+    header["b64"] = true;
+    ExpectRefused(verifier->Verify(SignHs256(header, ValidPayload().dump())),
+                  "critical header extensions not supported");
+  }
+}
+
+TEST_F(JwtTest, TheHeaderMustNameAKeyAndThatKeysOwnAlgorithm) {
+  auto verifier = Verifier();
+  // No kid: a JWKS verifier does not guess.
+  std::vector<std::string> parts = absl::StrSplit(Mint(*rsa_, Clinician()), '.');
+  nlohmann::json header = nlohmann::json::parse(*Base64UrlDecode(parts[0]));
+  header.erase("kid");
+  ExpectRefused(verifier->Verify(absl::StrCat(Base64UrlEncode(header.dump()), ".", parts[1], ".", parts[2])),
+                "missing kid");
+  // RS256 <-> ES256: each token is really signed, by the other type's key, under the kid of a trusted key of
+  // the first type. The algorithm is bound to the key, so neither reaches the signature check.
+  ExpectRefused(verifier->Verify(Mint(SigningKey{"rsa-1", ec_->private_pem, {}, {}}, Clinician())),
+                "algorithm not allowed for this key");
+  ExpectRefused(verifier->Verify(Mint(SigningKey{"ec-1", rsa_->private_pem, {}, {}}, Clinician())),
+                "algorithm not allowed for this key");
+  // The header's alg swapped on an otherwise intact token.
+  for (const auto& [key, alg] : {std::pair<const SigningKey*, const char*>{rsa_, "ES256"},
+                                 std::pair<const SigningKey*, const char*>{ec_, "RS256"}}) {
+    std::vector<std::string> token = absl::StrSplit(Mint(*key, Clinician()), '.');
+    nlohmann::json swapped = nlohmann::json::parse(*Base64UrlDecode(token[0]));
+    swapped["alg"] = alg;
+    ExpectRefused(
+        verifier->Verify(absl::StrCat(Base64UrlEncode(swapped.dump()), ".", token[1], ".", token[2])),
+        "algorithm not allowed for this key");
+  }
+}
+
+TEST_F(JwtTest, AKeyPublishedForAnotherUseNeverVerifies) {
+  SigningKey enc = MakeKey(KeyType::kEcP256, "enc-1");
+  enc.public_jwk["use"] = "enc";
+  SigningKey wrap = MakeKey(KeyType::kRsa, "wrap-1");
+  wrap.public_jwk.erase("use");
+  wrap.public_jwk["key_ops"] = {"encrypt", "wrapKey"};
+  SigningKey signer_only = MakeKey(KeyType::kEcP256, "sign-ops-1");
+  signer_only.public_jwk.erase("use");
+  signer_only.public_jwk["key_ops"] = {"sign"};
+  SigningKey verify_ops = MakeKey(KeyType::kEcP256, "verify-ops-1");
+  verify_ops.public_jwk["key_ops"] = {"sign", "verify"};
+  SigningKey sig_and_encrypt_ops = MakeKey(KeyType::kRsa, "mixed-1");
+  sig_and_encrypt_ops.public_jwk["key_ops"] = {"encrypt"};  // "use": "sig", but not for verifying
+  nlohmann::json jwks = {{"keys",
+                          {rsa_->public_jwk, enc.public_jwk, wrap.public_jwk, signer_only.public_jwk,
+                           verify_ops.public_jwk, sig_and_encrypt_ops.public_jwk}}};
+  auto verifier = JwtVerifier::FromJwks(jwks.dump(), {kIssuer, kAudience}, clock_);
+  ASSERT_TRUE(verifier.ok()) << verifier.status();
+  EXPECT_TRUE((*verifier)->Verify(Mint(*rsa_, Clinician())).ok());
+  EXPECT_TRUE((*verifier)->Verify(Mint(verify_ops, Clinician())).ok());
+  for (const SigningKey* key : {&enc, &wrap, &signer_only, &sig_and_encrypt_ops}) {
+    SCOPED_TRACE(key->kid);
+    ExpectRefused((*verifier)->Verify(Mint(*key, Clinician())), "key is not for verifying signatures");
+  }
+  // An encryption key of a type this verifier cannot even read is passed over, not a start-up error.
+  const nlohmann::json symmetric = {{"kty", "oct"}, {"k", "AAAA"}, {"kid", "sym-1"}, {"use", "enc"}};
+  EXPECT_TRUE(JwtVerifier::FromJwks(nlohmann::json{{"keys", {rsa_->public_jwk, symmetric}}}.dump(),
+                                    {kIssuer, kAudience})
+                  .ok());
+  // A JWKS with no key to verify with, or a malformed statement of purpose, is a start-up error.
+  EXPECT_EQ(JwtVerifier::FromJwks(nlohmann::json{{"keys", {enc.public_jwk}}}.dump(), {kIssuer, kAudience})
+                .status()
+                .message(),
+            "JWKS has no signature verification keys");
+  for (const auto& [member, value] : {std::pair<const char*, nlohmann::json>{"use", 1},
+                                      std::pair<const char*, nlohmann::json>{"key_ops", "verify"},
+                                      std::pair<const char*, nlohmann::json>{"key_ops", {1}}}) {
+    nlohmann::json bad = rsa_->public_jwk;
+    bad[member] = value;
+    EXPECT_EQ(
+        JwtVerifier::FromJwks(nlohmann::json{{"keys", {bad}}}.dump(), {kIssuer, kAudience}).status().code(),
+        absl::StatusCode::kInvalidArgument)
+        << member;
+  }
+}
+
+TEST_F(JwtTest, AVerifierWithoutAnIssuerIsNeverBuilt) {
+  nlohmann::json jwks = {{"keys", {rsa_->public_jwk}}};
+  absl::StatusOr<std::unique_ptr<JwtVerifier>> attempts[] = {
+      JwtVerifier::FromJwks(jwks.dump(), {"", kAudience}, clock_),
+      JwtVerifier::FromHs256Secret(kHs256Secret, {"", kAudience}, clock_),
+      JwtVerifier::FromFiles("", "/some/secret", {"", kAudience}, clock_),
+      JwtVerifier::FromFiles("/some/jwks.json", "", {"", kAudience}, clock_)};
+  for (const auto& built : attempts) {
+    EXPECT_EQ(built.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(built.status().message().find("--jwt_issuer"), std::string::npos) << built.status();
+  }
+  // And a verifier with one refuses a token that carries none.
+  auto signer = JwtSigner::FromHs256Secret(kHs256Secret, "", clock_);
+  ASSERT_TRUE(signer.ok());
+  auto token = (*signer)->Sign(Clinician());
+  ASSERT_TRUE(token.ok());
+  auto verifier = JwtVerifier::FromHs256Secret(kHs256Secret, {kIssuer, kAudience}, clock_);
+  ASSERT_TRUE(verifier.ok());
+  ExpectRefused((*verifier)->Verify(*token), "missing iss");
+}
+
+// What a service that receives an end-user assertion holds afterwards is worth nothing: the assertion is no
+// bearer token, is good at no other service and in no other service's name, and dies within a minute.
+TEST_F(JwtTest, ACapturedAssertionCannotBeReplayed) {
+  auto verifier = Verifier();
+  auto signer = JwtSigner::FromPrivateKeyPem(notes_->private_pem, notes_->kid, kIssuer, clock_);
+  ASSERT_TRUE(signer.ok());
+  ServiceTokenSource notes(*std::move(signer), "notes", clock_);
+  auto person = verifier->Verify(Mint(*rsa_, Clinician()));
+  ASSERT_TRUE(person.ok());
+  // Made by notes for its call to reminders, and captured there.
+  auto captured = notes.Assert(*person, "reminders");
+  ASSERT_TRUE(captured.ok()) << captured.status();
+  ASSERT_TRUE(verifier->VerifyAssertion(*captured, "notes", "reminders").ok());
+
+  ExpectRefused(verifier->Verify(*captured), "an end-user assertion is not a bearer token");
+  for (const char* other : {"scheduling", "homework", "progress", "gateway", "tandem"}) {
+    ExpectRefused(verifier->VerifyAssertion(*captured, "notes", other),
+                  "assertion addressed to another service");
+  }
+  // Reminders replaying it in its own name, or in any other service's name.
+  for (const char* actor : {"reminders", "scheduling"}) {
+    ExpectRefused(verifier->VerifyAssertion(*captured, actor, "reminders"),
+                  "assertion made by another service");
+  }
+  // Its lifetime is a minute; past that and the clock-skew leeway it is refused even at its audience.
+  clock_.Advance(absl::Minutes(1) + absl::Seconds(29));
+  EXPECT_TRUE(verifier->VerifyAssertion(*captured, "notes", "reminders").ok());
+  clock_.Advance(absl::Seconds(1));
+  ExpectRefused(verifier->VerifyAssertion(*captured, "notes", "reminders"), "expired");
 }
 
 }  // namespace

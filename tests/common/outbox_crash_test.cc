@@ -181,8 +181,8 @@ class OutboxCrashTest : public ::testing::TestWithParam<Backend> {
     db_ = *std::move(database);
     absl::Status migrated = db::ApplyMigrations(*db_, migrations::outbox());
     ASSERT_TRUE(migrated.ok()) << migrated;
-    absl::StatusOr<std::unique_ptr<auth::JwtVerifier>> verifier =
-        auth::JwtVerifier::FromHs256Secret(testing::kTestHs256Secret, {"", testing::kTestAudience});
+    absl::StatusOr<std::unique_ptr<auth::JwtVerifier>> verifier = auth::JwtVerifier::FromHs256Secret(
+        testing::kTestHs256Secret, {testing::kTestIssuer, testing::kTestAudience});
     ASSERT_TRUE(verifier.ok()) << verifier.status();
     verifier_ = *std::move(verifier);
   }

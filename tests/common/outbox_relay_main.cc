@@ -49,7 +49,7 @@ int Run() {
   absl::StatusOr<std::unique_ptr<db::Database>> database = db::OpenDatabase(absl::GetFlag(FLAGS_db_url));
   if (!database.ok()) return Fail("open database", database.status());
   absl::StatusOr<std::unique_ptr<auth::JwtSigner>> signer =
-      auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, "");
+      auth::JwtSigner::FromHs256Secret(testing::kTestHs256Secret, testing::kTestIssuer);
   if (!signer.ok()) return Fail("signer", signer.status());
   auth::ServiceTokenSource identity(*std::move(signer), absl::GetFlag(FLAGS_identity));
 

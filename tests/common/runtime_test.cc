@@ -3,17 +3,25 @@
 // PostgreSQL, and the real binary's --migrate_only and bad-configuration exits.
 #include "common/service/runtime.h"
 
+#include <sys/stat.h>
+
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth/keys.h"
 #include "common/db/idempotency_store.h"
 #include "common/db/open_database.h"
 #include "common/service/rpc_kit.h"
 #include "common/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tandem/testing/v1/echo.grpc.pb.h"
 #include "tests/fixtures/subprocess.h"
@@ -21,6 +29,9 @@
 #include "tests/fixtures/test_postgres.h"
 #include "tests/support/service_fixture.h"
 #include "tests/support/test_tokens.h"
+
+ABSL_DECLARE_FLAG(bool, grpc_reflection);
+ABSL_DECLARE_FLAG(std::string, admin_address);
 
 namespace tandem::service {
 namespace {
@@ -75,9 +86,13 @@ BuildService BuildEcho(bool complete) {
 
 ServiceDefinition EchoDefinition() { return {"echo", 0, -1, {}}; }
 
+// Owner-only, as a service requires of a secret file.
 void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << content;
+  }
+  chmod(path.c_str(), 0600);
 }
 
 TEST(RuntimeTest, ServesOnTheKitAndAuditsInTheServicesDatabase) {
@@ -105,6 +120,85 @@ TEST(RuntimeTest, ServesOnTheKitAndAuditsInTheServicesDatabase) {
   EXPECT_EQ(rows[1].outcome, "denied");
   EXPECT_EQ(rows[2].actor, "u8");
   EXPECT_EQ(rows[2].outcome, "denied");
+}
+
+// A real service refuses an end-user assertion that was made for another service and captured there: sent as
+// a bearer token, or with a service token by its maker or by the service that captured it.
+TEST(RuntimeTest, AnAssertionCapturedByAnotherServiceIsRefusedHere) {
+  auto fixture = tandem::testing::ServiceFixture::Start(EchoDefinition(), BuildEcho(true));
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  auto stub = EchoService::NewStub((*fixture)->channel());
+  EchoRequest request;
+  request.set_message("c1");
+  EchoResponse response;
+  auto person =
+      (*fixture)->runtime().verifier().Verify(tandem::testing::PersonToken("clinician", "u7", "c1"));
+  ASSERT_TRUE(person.ok()) << person.status();
+  auto scheduling = tandem::testing::TestServiceIdentity("scheduling");
+  auto for_echo = scheduling->Assert(*person, "echo");
+  auto captured = scheduling->Assert(*person, "reminders");
+  ASSERT_TRUE(for_echo.ok() && captured.ok());
+  // What scheduling may do: call echo for the clinician with an assertion addressed to echo.
+  auto allowed = tandem::testing::ServiceFixture::Context(*scheduling->Token("echo"), *for_echo);
+  ASSERT_TRUE(stub->Echo(allowed.get(), request, &response).ok());
+
+  auto as_bearer = tandem::testing::ServiceFixture::Context(*captured);
+  grpc::Status bearer = stub->Echo(as_bearer.get(), request, &response);
+  EXPECT_EQ(bearer.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(bearer.error_message(), "invalid token: an end-user assertion is not a bearer token");
+  auto reminders = tandem::testing::TestServiceIdentity("reminders");
+  for (auto* service : {scheduling.get(), reminders.get()}) {
+    auto replayed = tandem::testing::ServiceFixture::Context(*service->Token("echo"), *captured);
+    grpc::Status status = stub->Echo(replayed.get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << service->service_name();
+    EXPECT_EQ(status.error_message(), "invalid end-user assertion");
+  }
+  // Echo records no read, and a caller never authenticated leaves no denial row: no row names the person.
+  EXPECT_EQ((*fixture)->AuditRows("c1").size(), 0u);
+}
+
+// Authentication comes before any queued work: with every worker busy and the queue full, a flood of calls
+// without a valid token is still refused at once as UNAUTHENTICATED, and leaves no audit row behind, while an
+// authenticated call finds the pool full.
+TEST(RuntimeTest, CallsWithoutAValidTokenCostNoWorkerAndNoAuditRow) {
+  auto fixture = tandem::testing::ServiceFixture::Start(EchoDefinition(), BuildEcho(true));
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  WorkerPool& workers = (*fixture)->runtime().workers();
+  // Shared with the tasks, which the pool may still run after this test body has returned. Every worker is
+  // first seen busy, then the queue is filled.
+  auto release = std::make_shared<absl::Notification>();
+  auto started = std::make_shared<std::atomic<int>>(0);
+  auto block = [release, started] {
+    ++*started;
+    release->WaitForNotificationWithTimeout(absl::Seconds(30));
+  };
+  while (*started < workers.threads()) {
+    if (!workers.TrySubmit(block)) absl::SleepFor(absl::Milliseconds(1));
+  }
+  while (workers.TrySubmit(block)) {
+  }
+  ASSERT_EQ(*started, workers.threads());
+
+  // Over TCP, as a flood would arrive.
+  auto stub = EchoService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", (*fixture)->runtime().host().port()), grpc::InsecureChannelCredentials()));
+  EchoRequest request;
+  request.set_message("c1");
+  EchoResponse response;
+  const std::string forged = tandem::testing::PersonToken("clinician", "u7", "c1") + "x";
+  for (int i = 0; i < 50; ++i) {
+    auto context = tandem::testing::ServiceFixture::Context(i % 2 == 0 ? forged : "not-a-token");
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    EXPECT_EQ(stub->EchoBlocking(context.get(), request, &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  auto valid =
+      tandem::testing::ServiceFixture::Context(tandem::testing::PersonToken("clinician", "u7", "c1"));
+  valid->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_EQ(stub->EchoBlocking(valid.get(), request, &response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  release->Notify();
+  EXPECT_EQ((*fixture)->AuditRows("c1").size(), 0u);
 }
 
 TEST(RuntimeTest, MaintenanceDeletesExpiredIdempotencyKeysOnly) {
@@ -148,6 +242,11 @@ TEST(RuntimeTest, ConfigurationErrorsNameWhatIsWrong) {
   EXPECT_NE(no_kek.status().message().find("--kek_file"), std::string::npos);
   config.kek_file = *dir + "/kek";
   WriteFile(config.kek_file, std::string(64, 'a'));
+  // Without an issuer a token from any issuer would do: the runtime does not start.
+  auto no_issuer = Runtime::Create(EchoDefinition(), config);
+  EXPECT_EQ(no_issuer.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_issuer.status().message().find("--jwt_issuer"), std::string::npos);
+  config.jwt_issuer = tandem::testing::kTestIssuer;
   config.redis_url = "http://not-redis";
   EXPECT_FALSE(Runtime::Create(EchoDefinition(), config).ok());
   config.redis_url = "redis://127.0.0.1:6399";
@@ -164,6 +263,19 @@ TEST(RuntimeTest, ConfigurationErrorsNameWhatIsWrong) {
   tandem::testing::RemoveTree(*dir);
 }
 
+TEST(RuntimeTest, ReflectionIsOffAndTheAdminPortSharesTheListenAddressUnlessFlagsSayOtherwise) {
+  const RuntimeConfig defaults = RuntimeConfigFromFlags();
+  EXPECT_FALSE(defaults.grpc_reflection);
+  EXPECT_EQ(defaults.admin_address, "");
+  absl::SetFlag(&FLAGS_grpc_reflection, true);
+  absl::SetFlag(&FLAGS_admin_address, "127.0.0.1");
+  const RuntimeConfig set = RuntimeConfigFromFlags();
+  absl::SetFlag(&FLAGS_grpc_reflection, false);
+  absl::SetFlag(&FLAGS_admin_address, "");
+  EXPECT_TRUE(set.grpc_reflection);
+  EXPECT_EQ(set.admin_address, "127.0.0.1");
+}
+
 TEST(RuntimeTest, TheSigningKeySignsThisServicesOwnBoundIdentity) {
   auto dir = tandem::testing::MakeTempDir("runtime");
   ASSERT_TRUE(dir.ok());
@@ -178,6 +290,7 @@ TEST(RuntimeTest, TheSigningKeySignsThisServicesOwnBoundIdentity) {
   WriteFile(config.kek_file, std::string(64, 'a'));
   config.jwks_file = *dir + "/jwks.json";
   WriteFile(config.jwks_file, nlohmann::json{{"keys", {*jwk}}}.dump());
+  config.jwt_issuer = tandem::testing::kTestIssuer;
   config.signing_key_file = *dir + "/echo.pem";
   WriteFile(config.signing_key_file, *auth::PrivateKeyPem(key->get()));
   auto runtime = Runtime::Create(EchoDefinition(), config);
@@ -266,6 +379,30 @@ TEST(RuntimeTest, TheBinaryMigratesOnlyOrExitsWithOneClearLine) {
   EXPECT_EQ(lines, 1) << last;
   EXPECT_NE(last.find("bad_configuration"), std::string::npos) << last;
   EXPECT_NE(last.find("--kek_file is required"), std::string::npos) << last;
+
+  // With every other setting in place, a service started without --jwt_issuer exits 2 and says why.
+  std::ofstream(log, std::ios::trunc).close();
+  WriteFile(*dir + "/kek", std::string(64, 'a'));
+  EXPECT_EQ(run({db, "--hs256_secret_file=" + *dir + "/secret", "--kek_file=" + *dir + "/kek", "--port=0",
+                 "--admin_port=-1"}),
+            2);
+  std::ifstream no_issuer(log);
+  std::string first;
+  std::getline(no_issuer, first);
+  EXPECT_NE(first.find("bad_configuration"), std::string::npos) << first;
+  EXPECT_NE(first.find("--jwt_issuer"), std::string::npos) << first;
+
+  // A key-encryption key every user may read is refused: exit 2, one line naming the file and its mode.
+  std::ofstream(log, std::ios::trunc).close();
+  chmod((*dir + "/kek").c_str(), 0644);
+  EXPECT_EQ(run({db, "--hs256_secret_file=" + *dir + "/secret", "--kek_file=" + *dir + "/kek", "--port=0",
+                 "--admin_port=-1", "--jwt_issuer=tandem-test"}),
+            2);
+  std::ifstream readable_kek(log);
+  std::string refused;
+  std::getline(readable_kek, refused);
+  EXPECT_NE(refused.find("bad_configuration"), std::string::npos) << refused;
+  EXPECT_NE(refused.find(*dir + "/kek is readable by every user (mode 0644)"), std::string::npos) << refused;
   tandem::testing::RemoveTree(*dir);
 }
 

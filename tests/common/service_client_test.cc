@@ -67,7 +67,8 @@ class ServiceClientTest : public ::testing::Test {
     host_ = std::make_unique<ServerHost>(options);
     host_->AddService(downstream_.get());
     ASSERT_TRUE(host_->Start().ok());
-    auto signer = auth::JwtSigner::FromHs256Secret(tandem::testing::kTestHs256Secret, "");
+    auto signer =
+        auth::JwtSigner::FromHs256Secret(tandem::testing::kTestHs256Secret, tandem::testing::kTestIssuer);
     ASSERT_TRUE(signer.ok());
     identity_ = std::make_unique<auth::ServiceTokenSource>(*std::move(signer), "progress");
   }

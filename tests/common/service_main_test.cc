@@ -4,6 +4,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -20,6 +21,7 @@ namespace {
 std::string WriteFile(const std::string& name, const std::string& text) {
   std::string path = ::testing::TempDir() + "/" + name;
   std::ofstream(path) << text;
+  chmod(path.c_str(), 0600);  // services refuse a secret file others may read
   return path;
 }
 
@@ -50,6 +52,12 @@ TEST(ServiceMainTest, VerifierFromFlagsNeedsExactlyOneKeySource) {
 
   const std::string secret = WriteFile("hs256.secret", std::string(48, 'k'));
   absl::SetFlag(&FLAGS_hs256_secret_file, secret);
+  // Without an issuer any issuer's token would pass: no verifier, and a message naming the flag.
+  absl::SetFlag(&FLAGS_jwt_issuer, "");
+  auto no_issuer = VerifierFromFlags();
+  EXPECT_EQ(no_issuer.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(no_issuer.status().message().find("--jwt_issuer"), std::string::npos) << no_issuer.status();
+  absl::SetFlag(&FLAGS_jwt_issuer, "https://id.clinic.test");
   auto verifier = VerifierFromFlags();
   ASSERT_TRUE(verifier.ok()) << verifier.status();
   EXPECT_NE(*verifier, nullptr);

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "common/status/field_violations.h"
 #include "common/status/grpc_status.h"
+#include "common/status/server_only_message.h"
 #include "common/status/status_macros.h"
 #include "gmock/gmock.h"
 #include "google/rpc/error_details.pb.h"
@@ -115,6 +116,21 @@ TEST(StatusMacros, PropagateErrorsAndValues) {
   EXPECT_EQ(Quarter(6).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckEven(4).ok());
   EXPECT_EQ(CheckEven(3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ServerOnlyMessageTest, TheMarkTravelsWithTheStatusButNotToTheCaller) {
+  absl::Status marked = MarkServerOnlyMessage(absl::AlreadyExistsError("SQLSTATE 23505 table t"));
+  EXPECT_TRUE(HasServerOnlyMessage(marked));
+  // A status passed on by value (RETURN_IF_ERROR, StatusOr) keeps its mark.
+  absl::StatusOr<int> carried = marked;
+  EXPECT_TRUE(HasServerOnlyMessage(carried.status()));
+  EXPECT_FALSE(HasServerOnlyMessage(absl::AlreadyExistsError("the record already exists")));
+  EXPECT_FALSE(HasServerOnlyMessage(MarkServerOnlyMessage(absl::OkStatus())));
+  // The mark is no google.rpc.Status: it never becomes error details.
+  EXPECT_TRUE(ToGrpcStatus(marked).error_details().empty());
+  EXPECT_EQ(PublicMessageFor(absl::StatusCode::kAlreadyExists), "the record already exists");
+  EXPECT_EQ(PublicMessageFor(absl::StatusCode::kAborted),
+            "the request conflicts with a concurrent change; retry");
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // The gateway end to end over real HTTP: an in-process gateway in front of a real gRPC backend implementing
 // the test-only GatewayTestService, driven over loopback with the test kit's HTTP client and, for what a
 // well-behaved client never sends, raw bytes.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "common/grpc/server_host.h"
 #include "common/log/log.h"
@@ -25,8 +30,15 @@
 #include "common/status/grpc_status.h"
 #include "common/testing/status_matchers.h"
 #include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/async_generic_service.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "services/gateway/backend_health.h"
 #include "services/gateway/gateway_handler.h"
 #include "services/gateway/gateway_server.h"
 #include "spdlog/sinks/ostream_sink.h"
@@ -171,6 +183,8 @@ class GatewayHttpTest : public ::testing::Test {
     config.http.address = "127.0.0.1";
     config.http.request_timeout = absl::Milliseconds(500);
     config.http.idle_timeout = absl::Seconds(5);
+    config.http.io_threads = io_threads_;
+    config.admin_port = 0;
     config.backends.push_back({GatewayTestService::service_full_name(), backend_target});
     auto gateway = GatewayServer::Create(std::move(config), testing::TestVerifier());
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -192,6 +206,9 @@ class GatewayHttpTest : public ::testing::Test {
                              {verb, target, body, with_token ? Token() : std::string(), std::move(headers)});
   }
 
+  // GET on the gateway's admin port.
+  HttpReply Admin(const std::string& target) { return testing::HttpGet(gateway_->admin_port(), target); }
+
   // Sends raw bytes and returns everything the server sends back until it closes (or `timeout`).
   std::string Raw(const std::string& bytes, absl::Duration timeout = absl::Seconds(3)) {
     asio::io_context io;
@@ -210,6 +227,7 @@ class GatewayHttpTest : public ::testing::Test {
     return out;
   }
 
+  int io_threads_ = 2;
   Backend backend_;
   std::unique_ptr<ServerHost> backend_host_;
   std::unique_ptr<GatewayServer> gateway_;
@@ -243,6 +261,25 @@ TEST_F(GatewayHttpTest, MissingOrBadTokenIs401AndNothingIsForwarded) {
     HttpReply refused =
         Call(http::verb::get, target, "", {{"authorization", "Bearer " + service_token}}, false);
     EXPECT_EQ(refused.status, 401) << target;
+  }
+  EXPECT_EQ(backend_.calls.load(), 0);
+}
+
+// An end-user assertion is made by a service for one call to another service; one captured downstream and
+// presented at the public door as a bearer token is refused before anything is forwarded.
+TEST_F(GatewayHttpTest, AnEndUserAssertionIsNoBearerTokenHere) {
+  auto person = testing::TestVerifier()->Verify(Token());
+  ASSERT_TRUE(person.ok()) << person.status();
+  for (const char* audience : {"reminders", "gateway", "tandem"}) {
+    auto assertion = testing::TestServiceIdentity("scheduling")->Assert(*person, audience);
+    ASSERT_TRUE(assertion.ok()) << assertion.status();
+    for (const char* target : {"/v1/test/goals/g-1", "/v1/session"}) {
+      HttpReply refused =
+          Call(http::verb::get, target, "", {{"authorization", "Bearer " + *assertion}}, false);
+      EXPECT_EQ(refused.status, 401) << audience << " " << target;
+      EXPECT_EQ(refused.json()["message"], "invalid token: an end-user assertion is not a bearer token")
+          << refused.body;
+    }
   }
   EXPECT_EQ(backend_.calls.load(), 0);
 }
@@ -352,18 +389,31 @@ TEST_F(GatewayHttpTest, BackendDownIs503AndNotReady) {
   StartGateway(absl::StrCat("127.0.0.1:", *testing::FreeLoopbackPort()));
   HttpReply reply = Call(http::verb::get, "/v1/test/goals/g-1", "", {{"grpc-timeout", "2S"}});
   EXPECT_EQ(reply.status, 503) << reply.body;
-  HttpReply ready = Call(http::verb::get, "/readyz", "", {}, false);
+  HttpReply ready = Admin("/readyz");
   EXPECT_EQ(ready.status, 503) << ready.body;
-  EXPECT_EQ(Call(http::verb::get, "/healthz", "", {}, false).status, 200);
+  EXPECT_EQ(Admin("/healthz").status, 200);
 }
 
-TEST_F(GatewayHttpTest, OperationalRoutesArePublic) {
+TEST_F(GatewayHttpTest, MetricsAndProbesAreOnTheAdminPortOnly) {
+  for (const char* target : {"/metrics", "/readyz"}) {
+    EXPECT_EQ(Call(http::verb::get, target, "", {}, false).status, 404) << target;
+    EXPECT_EQ(Call(http::verb::get, target).status, 404) << target << " with a token";
+  }
+  // Liveness stays on the public port too: it costs nothing and tells nothing.
   EXPECT_EQ(Call(http::verb::get, "/healthz", "", {}, false).status, 200);
-  EXPECT_EQ(Call(http::verb::get, "/readyz", "", {}, false).status, 200);
+  EXPECT_EQ(Admin("/healthz").status, 200);
+  // Ready once the backend health round started at start-up has come back.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (Admin("/readyz").status != 200 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(Admin("/readyz").status, 200);
   Call(http::verb::get, "/v1/test/goals/g-1");
-  HttpReply metrics = Call(http::verb::get, "/metrics", "", {}, false);
+  HttpReply metrics = Admin("/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("tandem_gateway_requests_total{route=\"/v1/test/goals/{goal_id}\""));
+  EXPECT_EQ(Admin("/openapi.json").status, 404);
+}
+
+TEST_F(GatewayHttpTest, OpenApiIsPublic) {
   HttpReply openapi = Call(http::verb::get, "/openapi.json", "", {}, false);
   ASSERT_EQ(openapi.status, 200);
   nlohmann::json doc = openapi.json();
@@ -388,6 +438,8 @@ TEST_F(GatewayHttpTest, SlowClientIsCutOff) {
                        Token(), "\r\nContent-Length: 100\r\n\r\n{\"goal\":"),
           absl::Seconds(5));
   EXPECT_LT(absl::Now() - start, absl::Seconds(4));  // closed by the 500 ms request timeout, not by us
+  // Cut off without an answer: half a request is neither a malformed one (400) nor one to forward.
+  EXPECT_EQ(out, "");
   EXPECT_EQ(backend_.calls.load(), 0);
 }
 
@@ -478,11 +530,263 @@ TEST_F(GatewayHttpTest, PathTokenNeverReachesLogsOrMetrics) {
   EXPECT_THAT(lines.str(), HasSubstr(R"("route":"/v1/test/feeds/{calendar_id}/{token}")"));
   EXPECT_THAT(lines.str(), Not(HasSubstr(Backend::kFeedToken)));
 
-  HttpReply metrics = Call(http::verb::get, "/metrics", "", {}, false);
+  HttpReply metrics = Admin("/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body,
               HasSubstr(R"(tandem_gateway_requests_total{route="/v1/test/feeds/{calendar_id}/{token}")"));
   EXPECT_THAT(metrics.body, Not(HasSubstr(Backend::kFeedToken)));
+}
+
+TEST_F(GatewayHttpTest, RequestWithoutAValidTokenIsRefusedBeforeItsBodyIsRead) {
+  // Expect: 100-continue and a body that is never sent: the answer must come from the header alone, at once,
+  // without inviting the body.
+  const std::string service_token = ServiceToken("scheduling", "gateway");
+  for (const std::string& authorization :
+       {std::string(), std::string("Authorization: Bearer not.a.token\r\n"),
+        absl::StrCat("Authorization: Bearer ", service_token, "\r\n")}) {
+    absl::Time start = absl::Now();
+    std::string out =
+        Raw(absl::StrCat("POST /v1/test/clients/cl-1/goals HTTP/1.1\r\nHost: x\r\n", authorization,
+                         "Expect: 100-continue\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n"));
+    EXPECT_EQ(out.rfind("HTTP/1.1 401", 0), 0u) << authorization << out;
+    EXPECT_THAT(out, Not(HasSubstr("100 Continue")));
+    EXPECT_THAT(out, HasSubstr("WWW-Authenticate: Bearer"));
+    EXPECT_THAT(out, HasSubstr("Connection: close"));
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(400)) << "answered only at the request timeout";
+  }
+  // A large body sent whole without waiting: it is left unread, and the 401 still reaches the client before
+  // the connection closes.
+  HttpReply big = Call(http::verb::post, "/v1/test/clients/cl-1/goals", std::string(512 << 10, 'a'), {},
+                       /*with_token=*/false);
+  EXPECT_EQ(big.status, 401) << big.body;
+  // No route: answered from the header too.
+  std::string unknown =
+      Raw("POST /v1/nothing HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+  EXPECT_EQ(unknown.rfind("HTTP/1.1 404", 0), 0u) << unknown;
+  EXPECT_EQ(backend_.calls.load(), 0);
+
+  HttpReply metrics = Admin("/metrics");
+  EXPECT_THAT(metrics.body, HasSubstr(R"(tandem_gateway_unauthenticated_total{reason="missing"})"));
+  EXPECT_THAT(metrics.body, HasSubstr(R"(tandem_gateway_unauthenticated_total{reason="invalid"})"));
+  EXPECT_THAT(metrics.body, Not(HasSubstr("not.a.token")));
+  EXPECT_THAT(metrics.body, Not(HasSubstr(service_token)));
+}
+
+TEST_F(GatewayHttpTest, ValidTokenWithExpectContinueGetsContinueThenTheAnswer) {
+  const std::string body = R"({"goal": {"kind": "GATEWAY_TEST_KIND_ALPHA"}})";
+  std::string out = Raw(absl::StrCat(
+      "POST /v1/test/clients/cl-1/goals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", Token(),
+      "\r\nExpect: 100-continue\r\nContent-Length: ", body.size(), "\r\nConnection: close\r\n\r\n", body));
+  EXPECT_EQ(out.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200", 0), 0u) << out;
+  EXPECT_THAT(out, HasSubstr("created-for-cl-1"));
+  // Public and path-token routes need no bearer token before their body either.
+  std::string feed = Raw(absl::StrCat("GET /v1/test/feeds/cal-1/", Backend::kFeedToken,
+                                      " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(feed.rfind("HTTP/1.1 200", 0), 0u) << feed;
+  std::string openapi = Raw("GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(openapi.rfind("HTTP/1.1 200", 0), 0u);
+}
+
+TEST_F(GatewayHttpTest, ClientsThatNeverReadCannotStopTheGateway) {
+  // One I/O thread: if any write waits on a client, every connection waits.
+  gateway_->Shutdown(absl::Seconds(1));
+  io_threads_ = 1;
+  StartGateway(absl::StrCat("127.0.0.1:", backend_host_->port()));
+
+  // Each attacker pipelines requests that ask for 100 Continue (their bodies follow at once) and reads
+  // nothing. A small receive buffer and segment size make the answers fill the socket buffers quickly; the
+  // gateway's next write to that client then cannot complete. Many attackers, so that for some of them the
+  // write that stalls is a 100 Continue rather than a response.
+  const std::string request =
+      absl::StrCat("GET /v1/session HTTP/1.1\r\nHost: x\r\nx-request-id: a\r\nAuthorization: Bearer ",
+                   Token(), "\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}");
+  std::string pipelined;
+  for (int i = 0; i < 400; ++i) pipelined += request;
+  // New attackers keep arriving while the probes run; each sends what the gateway takes, without waiting.
+  std::atomic<bool> stop{false};
+  std::thread attack([&] {
+    asio::io_context io;
+    std::vector<std::pair<std::unique_ptr<tcp::socket>, size_t>> attackers;  // with the bytes sent
+    while (!stop.load()) {
+      for (int i = 0; i < 8 && attackers.size() < 320; ++i) {
+        auto socket = std::make_unique<tcp::socket>(io);
+        socket->open(tcp::v4());
+        int small = 1024;
+        setsockopt(socket->native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+        int segment = 100;
+        setsockopt(socket->native_handle(), IPPROTO_TCP, TCP_MAXSEG, &segment, sizeof(segment));
+        boost::system::error_code ec;
+        socket->connect({asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(gateway_->port())}, ec);
+        if (!ec) attackers.emplace_back(std::move(socket), 0);
+      }
+      for (auto& [socket, sent] : attackers) {
+        if (sent >= pipelined.size()) continue;
+        ssize_t n = ::send(socket->native_handle(), pipelined.data() + sent, pipelined.size() - sent,
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) {
+          sent += static_cast<size_t>(n);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          sent = pipelined.size();  // cut off by the gateway
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    // Closing the attackers releases a write that waits on them.
+  });
+
+  // While the gateway works through (and cuts off) the attackers, it keeps answering everyone else.
+  bool answering = true;
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  while (answering && absl::Now() < until) {
+    absl::Time start = absl::Now();
+    std::string out =
+        Raw("GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", absl::Seconds(1));
+    answering = out.rfind("HTTP/1.1 200", 0) == 0 && absl::Now() - start < absl::Seconds(1);
+    EXPECT_TRUE(answering) << "the gateway stopped answering: " << out.substr(0, 200);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  stop.store(true);
+  attack.join();
+}
+
+TEST_F(GatewayHttpTest, SensitiveFieldInTheQueryIs400NamingTheParameterNotItsValue) {
+  HttpReply reply = Call(http::verb::get, "/v1/test/goals/search?query=panic%20attacks");
+  EXPECT_EQ(reply.status, 400) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr(R"("field":"query")"));
+  EXPECT_THAT(reply.body, Not(HasSubstr("panic")));
+  EXPECT_EQ(backend_.calls.load(), 0);
+}
+
+// A grpc.health.v1 backend that counts Check calls and holds each answer (SERVING) until released, so a test
+// can see how many calls a burst of checks makes while a round is in flight.
+class HeldHealthBackend final : public grpc::CallbackGenericService {
+ public:
+  HeldHealthBackend() {
+    // The default health service would take the calls instead: ServerHost turns it on process-wide.
+    grpc::EnableDefaultHealthCheckService(false);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterCallbackGenericService(this);
+    server_ = builder.BuildAndStart();
+    grpc::EnableDefaultHealthCheckService(true);
+  }
+  ~HeldHealthBackend() override {
+    Release();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  }
+
+  std::shared_ptr<grpc::Channel> Channel() const {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials());
+  }
+
+  void Release() {
+    std::vector<grpc::ServerGenericBidiReactor*> held;
+    {
+      absl::MutexLock lock(&mu_);
+      released_ = true;
+      held.swap(held_);
+    }
+    for (auto* reactor : held) Answer(reactor);
+  }
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* context) override {
+    if (context->method() == "/grpc.health.v1.Health/Check") calls.fetch_add(1);
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      explicit Reactor(HeldHealthBackend* owner) : owner_(owner) { StartRead(&request_); }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status(grpc::StatusCode::CANCELLED, "no request"));
+          return;
+        }
+        owner_->Hold(this);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      HeldHealthBackend* owner_;
+      grpc::ByteBuffer request_;
+    };
+    return new Reactor(this);
+  }
+
+  std::atomic<int> calls{0};
+
+ private:
+  void Hold(grpc::ServerGenericBidiReactor* reactor) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!released_) {
+        held_.push_back(reactor);
+        return;
+      }
+    }
+    Answer(reactor);
+  }
+
+  static void Answer(grpc::ServerGenericBidiReactor* reactor) {
+    static const std::string kServing("\x08\x01", 2);
+    static grpc::ByteBuffer* const kResponse = [] {
+      grpc::Slice slice(kServing);
+      return new grpc::ByteBuffer(&slice, 1);
+    }();
+    reactor->StartWriteAndFinish(kResponse, grpc::WriteOptions(), grpc::Status::OK);
+  }
+
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  absl::Mutex mu_;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<grpc::ServerGenericBidiReactor*> held_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(BackendHealthTest, ConcurrentChecksShareTheRoundInFlight) {
+  HeldHealthBackend backend;
+  // No result reuse: only the sharing of the round in flight keeps the calls down.
+  BackendHealth health({{"tandem.testing.v1.GatewayTestService", backend.Channel()}}, absl::Seconds(5),
+                       /*cache_for=*/absl::ZeroDuration());
+  struct Results {
+    std::atomic<int> answered{0};
+    std::atomic<int> ready{0};
+    absl::Notification all;
+  };
+  constexpr int kCallers = 50;
+  auto results = std::make_shared<Results>();
+  std::vector<std::thread> callers;
+  callers.reserve(kCallers);
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&health, results] {
+      health.Check([results](bool ready, const std::vector<std::string>& /*not_ready*/) {
+        if (ready) results->ready.fetch_add(1);
+        if (results->answered.fetch_add(1) + 1 == kCallers) results->all.Notify();
+      });
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (backend.calls.load() == 0 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  absl::SleepFor(absl::Milliseconds(200));  // time for any further call to arrive
+  EXPECT_EQ(backend.calls.load(), 1);
+  EXPECT_EQ(results->answered.load(), 0);
+  backend.Release();
+  ASSERT_TRUE(results->all.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(results->ready.load(), kCallers);
+
+  // The probe's form never waits: it answers from the last round and starts the next when that one is stale.
+  EXPECT_TRUE(health.Ready());
+  deadline = absl::Now() + absl::Seconds(5);
+  while (backend.calls.load() < 2 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(backend.calls.load(), 2);
+
+  // A result younger than `cache_for` is reused; before the first result there is nothing to be ready on.
+  BackendHealth cached({{"tandem.testing.v1.GatewayTestService", backend.Channel()}}, absl::Seconds(5),
+                       /*cache_for=*/absl::Minutes(1));
+  EXPECT_FALSE(cached.Ready());
+  deadline = absl::Now() + absl::Seconds(5);
+  while (!cached.Ready() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(5));
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(cached.Ready());
+  EXPECT_EQ(backend.calls.load(), 3);
 }
 
 TEST(SafeContentTypeTest, KeepsMediaTypesAndReplacesAnythingElse) {

@@ -100,9 +100,9 @@ TEST(OpenApiTest, PathAndQueryParameters) {
             "#/components/schemas/tandem.testing.v1.GatewayTestKind");
   EXPECT_EQ(Parameter(list, "maxScore")["schema"]["nullable"], true);
 
-  // Clinical text in a query string is marked.
-  EXPECT_EQ(Parameter(Document()["paths"]["/v1/test/goals/search"]["get"], "query")["x-tandem-sensitive"],
-            true);
+  // Clinical text is refused in a query string, so none is offered there.
+  EXPECT_EQ(ParameterNames(Document()["paths"]["/v1/test/goals/search"]["get"], "query"),
+            std::set<std::string>());
 }
 
 TEST(OpenApiTest, BodiesAndResponses) {

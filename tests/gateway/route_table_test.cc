@@ -53,7 +53,8 @@ class DynamicServices {
   }
 
   // `methods` is the text of the service's `method { ... }` entries; the request message has a string `id`,
-  // a message `inner` (with string `leaf` and a repeated `leaves`), a repeated `ids` and an int64 `count`.
+  // a message `inner` (with string `leaf`, a repeated `leaves` and a sensitive `hidden`), a repeated `ids`,
+  // an int64 `count`, a sensitive string `secret` and a sensitive message `sealed` (an Inner).
   const google::protobuf::ServiceDescriptor* Service(const std::string& methods) {
     std::string name = "dynamic" + std::to_string(++counter_);
     std::string text = R"pb(
@@ -64,6 +65,15 @@ class DynamicServices {
         name: "Inner"
         field { name: "leaf" number: 1 type: TYPE_STRING label: LABEL_OPTIONAL }
         field { name: "leaves" number: 2 type: TYPE_STRING label: LABEL_REPEATED }
+        field {
+          name: "hidden"
+          number: 3
+          type: TYPE_STRING
+          label: LABEL_OPTIONAL
+          options {
+            [tandem.api.v1.sensitive]: true
+          }
+        }
       }
       message_type {
         name: "Req"
@@ -71,6 +81,25 @@ class DynamicServices {
         field { name: "inner" number: 2 type: TYPE_MESSAGE type_name: ".NAME.Inner" label: LABEL_OPTIONAL }
         field { name: "ids" number: 3 type: TYPE_STRING label: LABEL_REPEATED }
         field { name: "count" number: 4 type: TYPE_INT64 label: LABEL_OPTIONAL }
+        field {
+          name: "secret"
+          number: 5
+          type: TYPE_STRING
+          label: LABEL_OPTIONAL
+          options {
+            [tandem.api.v1.sensitive]: true
+          }
+        }
+        field {
+          name: "sealed"
+          number: 6
+          type: TYPE_MESSAGE
+          type_name: ".NAME.Inner"
+          label: LABEL_OPTIONAL
+          options {
+            [tandem.api.v1.sensitive]: true
+          }
+        }
       }
       service { name: "Svc" METHODS }
       syntax: "proto3"
@@ -356,6 +385,12 @@ TEST(RouteTableTest, ValidatesRulesAgainstTheRequestMessage) {
       {R"(delete: "/v1/x/{id}" path_token: "id")", "path_token is allowed on GET routes only"},
       {R"(get: "/v1/x/{id}" path_token: "count")", "path_token \"count\" names no variable"},
       {R"(get: "/v1/x/{inner.leaf}" path_token: "inner")", "path_token \"inner\" names no variable"},
+      // Clinical text never goes into a URL, whatever the verb, at any depth.
+      {R"(get: "/v1/x/{secret}")", "path variable {secret}: \"secret\" is marked (tandem.api.v1.sensitive)"},
+      {R"(post: "/v1/x/{secret}" body: "inner")", "\"secret\" is marked (tandem.api.v1.sensitive)"},
+      {R"(get: "/v1/x/{inner.hidden}")", "{inner.hidden}: \"hidden\" is marked (tandem.api.v1.sensitive)"},
+      {R"(get: "/v1/x/{sealed.leaf}")", "{sealed.leaf}: \"sealed\" is marked (tandem.api.v1.sensitive)"},
+      {R"(get: "/v1/x/{id}/{secret}" path_token: "secret")", "is marked (tandem.api.v1.sensitive)"},
   };
   for (const auto& [rule, problem] : cases) {
     const google::protobuf::ServiceDescriptor* service = services.WithRule(rule);
@@ -397,7 +432,9 @@ TEST(RouteTableTest, RoutesCarryPrototypesOfTheirMessages) {
   ASSERT_TRUE(status.ok()) << status;
   auto json = ToJson(*request);
   ASSERT_TRUE(json.ok()) << json.status();
-  EXPECT_EQ(*json, R"({"id":"abc","inner":{"leaf":"l","leaves":["x"]},"ids":["a","b"],"count":"5"})");
+  EXPECT_EQ(*json,
+            R"({"id":"abc","inner":{"leaf":"l","leaves":["x"],"hidden":""},"ids":["a","b"],"count":"5",)"
+            R"("secret":""})");
 }
 
 TEST(RouteTableTest, HttpBodyResponsesAreRawInARunTimePoolToo) {

@@ -137,6 +137,24 @@ TEST(FillRequestTest, QueryProblemsAreReportedTogetherWithoutTheirValues) {
   EXPECT_THAT(Visible(status), Not(HasSubstr("secret")));
 }
 
+TEST(FillRequestTest, SensitiveFieldsAreRefusedInTheQueryStringByNameNeverByValue) {
+  tandem::testing::v1::SearchGatewayTestGoalsRequest search;
+  absl::Status status = Fill("GET", "/v1/test/goals/search?query=PANICWORD%20attacks", "", search);
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair("query", HasSubstr("sensitive"))));
+  EXPECT_EQ(search.query(), "");
+  EXPECT_THAT(Visible(status), Not(HasSubstr("PANICWORD")));
+
+  // Nested: a sensitive field inside a message the query may otherwise reach, by JSON or proto name.
+  for (const char* name : {"goal.clientWords", "goal.client_words"}) {
+    UpdateGatewayTestGoalRequest update;
+    status = Fill("PATCH", absl::StrCat("/v1/test/goals/g1?", name, "=PANICWORD"), "{}", update);
+    ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(ViolationsOf(status), ElementsAre(Pair(name, HasSubstr("sensitive")))) << name;
+    EXPECT_THAT(Visible(status), Not(HasSubstr("PANICWORD")));
+  }
+}
+
 TEST(FillRequestTest, WholeBodyWithPathVariable) {
   CreateGatewayTestGoalRequest request;
   absl::Status status = Fill("POST", "/v1/test/clients/c1/goals", R"({

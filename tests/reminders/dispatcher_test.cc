@@ -7,11 +7,13 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "services/reminders/channels/webhook_channel.h"
+#include "services/reminders/dispatch/reminders_metrics.h"
 #include "tests/reminders/counting_receiver.h"
 #include "tests/reminders/reminders_harness.h"
 
@@ -234,6 +236,45 @@ TEST_F(DispatcherTest, TwoDispatchersDeliverEachReminderExactlyOnce) {
   auto by_key = receiver.by_key();
   EXPECT_EQ(receiver.total(), 200);
   for (const auto& r : due) EXPECT_EQ(by_key[r.delivery_id()], 1);
+}
+
+// A send slower than the lease: the same process claims the reminder again and sends it again. The first
+// attempt failed, the second got through; only the second claim may record its outcome, so the reminder ends
+// delivered (not failed and due for a third send) and counts as one delivery and no retry.
+TEST_F(DispatcherTest, ASlowSendReclaimedByTheSameProcessIsRecordedByTheNewerClaimOnly) {
+  CountingReceiver receiver(/*fail_first=*/1, /*delay=*/absl::Milliseconds(800));
+  WebhookChannelOptions webhook;
+  webhook.url = receiver.url();
+  webhook.secret = "0123456789abcdef0123456789abcdef";
+  webhook.allow_plain_http = true;
+  webhook.timeout = absl::Seconds(5);
+  auto channel = WebhookChannel::Create(webhook);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  DispatcherOptions options;
+  options.worker_id = "w1";
+  options.lease = absl::Milliseconds(300);
+  Dispatcher dispatcher(h_->store(), h_->index(), {{ChannelKind::kWebhook, channel->get()}},
+                        DiscretionPolicy::Default(), backoff_, Clock::Real(), options);
+  ReminderProto r = Schedule("slow", absl::Now());
+  metrics::Counter& delivered = RemindersMetrics::Get().attempts.WithLabels({"webhook", "delivered"});
+  metrics::Counter& retried = RemindersMetrics::Get().attempts.WithLabels({"webhook", "retry"});
+  const double delivered_before = delivered.value();
+  const double retried_before = retried.value();
+
+  std::thread slow([&] { EXPECT_TRUE(dispatcher.Deliver(r.reminder_id()).ok()); });
+  ASSERT_TRUE(WaitFor([&] { return StateOf(r) == v1::REMINDER_STATE_DELIVERING; }));
+  absl::SleepFor(absl::Milliseconds(400));  // the first claim's lease has expired; its send is in flight
+  EXPECT_TRUE(dispatcher.Deliver(r.reminder_id()).ok());
+  slow.join();
+
+  EXPECT_EQ(receiver.total(), 2);  // at least once: both sends went out, with one idempotency id
+  EXPECT_EQ(receiver.by_key()[r.delivery_id()], 2);
+  auto stored = h_->store().Get("c1", r.reminder_id());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->state(), v1::REMINDER_STATE_DELIVERED);
+  EXPECT_EQ(stored->attempts(), 2);
+  EXPECT_EQ(delivered.value() - delivered_before, 1);
+  EXPECT_EQ(retried.value() - retried_before, 0);
 }
 
 }  // namespace

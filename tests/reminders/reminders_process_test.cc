@@ -2,6 +2,8 @@
 // and a real HTTP receiver. A worker killed with SIGKILL mid-send loses nothing, and what it sends again
 // carries the same idempotency id and is bounded by what it had in flight; two worker processes with no crash
 // deliver each reminder exactly once.
+#include <sys/stat.h>
+
 #include <fstream>
 #include <map>
 #include <memory>
@@ -41,6 +43,8 @@ class RemindersProcessTest : public ::testing::Test {
     std::ofstream(dir_ + "/secret") << tandem::testing::kTestHs256Secret;
     std::ofstream(dir_ + "/webhook") << "0123456789abcdef0123456789abcdef";
     std::ofstream(dir_ + "/kek") << std::string(64, 'c');
+    // Services refuse secret files others may read.
+    for (const char* name : {"/secret", "/webhook", "/kek"}) chmod((dir_ + name).c_str(), 0600);
     auto db = tandem::testing::NewTestDatabaseUrl();
     ASSERT_TRUE(db.ok()) << db.status();
     db_url_ = *db;
@@ -67,6 +71,7 @@ class RemindersProcessTest : public ::testing::Test {
                     absl::StrCat("--redis_url=redis://127.0.0.1:", redis_->port()),
                     "--kek_file=" + dir_ + "/kek",
                     "--hs256_secret_file=" + dir_ + "/secret",
+                    absl::StrCat("--jwt_issuer=", tandem::testing::kTestIssuer),
                     "--webhook_url=" + receiver.url(),
                     "--webhook_secret_file=" + dir_ + "/webhook",
                     "--webhook_allow_http",

@@ -4,6 +4,8 @@
 // and what support sees of a reminder.
 #include "services/reminders/api/reminders_service.h"
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <memory>
 #include <string>
@@ -73,6 +75,7 @@ class RemindersServiceTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok());
     dir_ = *dir;
     std::ofstream(dir_ + "/webhook.secret") << "webhook-secret-0123456789abcdef";
+    chmod((dir_ + "/webhook.secret").c_str(), 0600);  // a secret file others may read is refused
     absl::SetFlag(&FLAGS_webhook_url, "http://127.0.0.1:1/hook");
     absl::SetFlag(&FLAGS_webhook_allow_http, true);
     absl::SetFlag(&FLAGS_webhook_secret_file, dir_ + "/webhook.secret");
@@ -467,6 +470,107 @@ TEST_F(RemindersServiceTest, SupportStaffReadDeliveryStatusThroughTheGatewayInTh
   int support_reads = 0;
   for (const auto& row : rows) support_reads += row.actor == "s1" && row.outcome == "ok";
   EXPECT_EQ(support_reads, 2);
+}
+
+// Discretion applies to every template, whatever the registering service says; only a clinic admin, in
+// person, can exempt one, and that decision is audited and confined to the admin's clinic.
+TEST_F(RemindersServiceTest, OnlyAClinicAdminOptsATemplateOutOfDiscretionAudited) {
+  v1::Template staff = ValidTemplate();
+  staff.set_template_id("staff-handover");
+  staff.set_body("Therapy handover with {{first_name}} at {{due_local_time}}");
+  staff.set_discreet(false);  // a caller's flag does not switch the check off
+  grpc::Status refused = RegisterTemplate(staff);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Fields(refused), Contains("template.body"));
+
+  auto set = [&](const std::string& token, const std::string& clinic, v1::DiscretionMode mode,
+                 v1::TemplateDiscretion* out) {
+    v1::SetTemplateDiscretionRequest request;
+    request.set_clinic_id(clinic);
+    request.set_template_id("staff-handover");
+    request.set_mode(mode);
+    return stub_->SetTemplateDiscretion(Context(token).get(), request, out);
+  };
+  auto get = [&](const std::string& token, const std::string& clinic, v1::TemplateDiscretion* out) {
+    v1::GetTemplateDiscretionRequest request;
+    request.set_clinic_id(clinic);
+    request.set_template_id("staff-handover");
+    return stub_->GetTemplateDiscretion(Context(token).get(), request, out);
+  };
+  const std::string admin = Token("a1", {"admin"}, "c1");
+  const std::string other_admin = Token("a2", {"admin"}, "c2");
+  v1::TemplateDiscretion decision;
+
+  // Not a clinician, not a service (even one that may register templates), not another clinic's admin.
+  const int denied_before = CountRows("c1", "denied");
+  EXPECT_EQ(
+      set(Token("u1", {"clinician"}, "c1"), "c1", v1::DISCRETION_MODE_OPTED_OUT, &decision).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(set(ServiceToken(), "c1", v1::DISCRETION_MODE_OPTED_OUT, &decision).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(set(other_admin, "c1", v1::DISCRETION_MODE_OPTED_OUT, &decision).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(get(other_admin, "c1", &decision).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_GE(CountRows("c1", "denied") - denied_before, 2);
+  // A request without a mode never opts out.
+  grpc::Status no_mode = set(admin, "c1", v1::DISCRETION_MODE_UNSPECIFIED, &decision);
+  EXPECT_EQ(no_mode.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(Fields(no_mode), Contains("mode"));
+  ASSERT_TRUE(get(admin, "c1", &decision).ok());
+  EXPECT_EQ(decision.mode(), v1::DISCRETION_MODE_ENFORCED);
+  EXPECT_TRUE(decision.updated_by().empty());
+
+  // The clinic's admin opts it out: audited with who did it, and the template can now be registered.
+  ASSERT_TRUE(set(admin, "c1", v1::DISCRETION_MODE_OPTED_OUT, &decision).ok());
+  EXPECT_EQ(decision.mode(), v1::DISCRETION_MODE_OPTED_OUT);
+  EXPECT_EQ(decision.updated_by(), "a1");
+  EXPECT_GT(decision.update_time().seconds(), 0);
+  auto rows = fixture_->AuditRows("c1");
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back().action, "reminder_template.discretion.set");
+  EXPECT_EQ(rows.back().actor, "a1");
+  EXPECT_EQ(rows.back().resource_id, "staff-handover");
+  EXPECT_EQ(rows.back().outcome, "ok");
+  v1::RegisterTemplateRequest register_request;
+  *register_request.mutable_template_() = staff;
+  v1::Template registered;
+  ASSERT_TRUE(stub_->RegisterTemplate(Context(ServiceToken()).get(), register_request, &registered).ok());
+  EXPECT_FALSE(registered.discreet());
+  EXPECT_FALSE(store_->GetTemplate("c1", "staff-handover")->discreet());
+
+  // Another clinic's template of the same id is still checked, and its admin sees no decision.
+  staff.set_clinic_id("c2");
+  EXPECT_EQ(RegisterTemplate(staff).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(get(other_admin, "c2", &decision).ok());
+  EXPECT_EQ(decision.mode(), v1::DISCRETION_MODE_ENFORCED);
+
+  // Opting back in puts the check back on what the dispatcher reads before every send.
+  ASSERT_TRUE(set(admin, "c1", v1::DISCRETION_MODE_ENFORCED, &decision).ok());
+  EXPECT_TRUE(store_->GetTemplate("c1", "staff-handover")->discreet());
+}
+
+TEST_F(RemindersServiceTest, TemplateDiscretionIsReachableThroughTheGatewayForAdminsOnly) {
+  const std::string path = "/v1/clinics/c1/reminder-templates/appointment-tomorrow/discretion";
+  auto before = HttpGet(path, PersonToken("admin", "a1", "c1"));
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.json()["mode"], "DISCRETION_MODE_ENFORCED");
+  auto put = tandem::testing::HttpCall(gateway_->port(), {boost::beast::http::verb::put,
+                                                          path,
+                                                          R"({"mode":"DISCRETION_MODE_OPTED_OUT"})",
+                                                          PersonToken("admin", "a1", "c1"),
+                                                          {}});
+  ASSERT_EQ(put.status, 200);
+  EXPECT_EQ(put.json()["mode"], "DISCRETION_MODE_OPTED_OUT");
+  EXPECT_EQ(put.json()["updatedBy"], "a1");
+  EXPECT_EQ(tandem::testing::HttpCall(gateway_->port(), {boost::beast::http::verb::put,
+                                                         path,
+                                                         R"({"mode":"DISCRETION_MODE_ENFORCED"})",
+                                                         PersonToken("clinician", "u1", "c1"),
+                                                         {}})
+                .status,
+            403);
+  EXPECT_EQ(HttpGet(path, PersonToken("admin", "a2", "c2")).status, 404);
+  EXPECT_EQ(HttpGet(path, PersonToken("admin", "a1", "c1")).json()["mode"], "DISCRETION_MODE_OPTED_OUT");
 }
 
 }  // namespace

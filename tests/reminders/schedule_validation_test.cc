@@ -166,7 +166,7 @@ TEST(ValidateTemplateTest, DiscreetTemplatesRefuseDeniedWordsAsWholeWordsAnyCase
 }
 
 TEST(ValidateTemplateTest, AConfiguredDenyListIsUsed) {
-  auto policy = DiscretionPolicy::Create({"oncology"});
+  auto policy = DiscretionPolicy::Create({{"oncology", TermMatch::kWord}});
   ASSERT_TRUE(policy.ok());
   EXPECT_FALSE(ValidateTemplate(TemplateRequest("Oncology follow-up"), *policy).ok());
   EXPECT_TRUE(ValidateTemplate(TemplateRequest("Therapy follow-up"), *policy).ok());

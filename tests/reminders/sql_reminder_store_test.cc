@@ -1,8 +1,11 @@
 // The reminders store contract on SQLite and PostgreSQL.
 #include "services/reminders/store/sql_reminder_store.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/audit/audit_log.h"
 #include "common/audit/audit_migrations.h"
@@ -12,11 +15,13 @@
 #include "common/db/idempotency_migrations.h"
 #include "common/db/migrator.h"
 #include "common/db/open_database.h"
+#include "common/status/status_macros.h"
 #include "common/time/clock.h"
 #include "common/time/uuid.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/reminders/store/reminders_migrations.h"
+#include "services/reminders/store/sql_template_discretion_store.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/fixtures/test_postgres.h"
 #include "tests/reminders/reminders_harness.h"
@@ -205,14 +210,18 @@ TEST_P(SqlReminderStoreTest, ClaimIsExclusiveAndHonoursCancellationAndLeases) {
   auto claimed = store_->Claim(a->reminder_id(), "w1", now, absl::Seconds(30));
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   ASSERT_TRUE(claimed->has_value());
-  EXPECT_EQ((*claimed)->attempts(), 1);
+  EXPECT_EQ((*claimed)->reminder.attempts(), 1);
   EXPECT_FALSE(store_->Claim(a->reminder_id(), "w2", now, absl::Seconds(30))->has_value());
   // The lease expires: another worker may take it over; the first can no longer record its outcome.
   absl::Time later = now + absl::Seconds(31);
-  EXPECT_TRUE(store_->Claim(a->reminder_id(), "w2", later, absl::Seconds(30))->has_value());
-  EXPECT_EQ(store_->Finish(a->reminder_id(), "w1", {ReminderState::kDelivered, later, ""}, later).code(),
+  auto taken_over = store_->Claim(a->reminder_id(), "w2", later, absl::Seconds(30));
+  ASSERT_TRUE(taken_over.ok() && taken_over->has_value());
+  EXPECT_EQ(store_->Finish(a->reminder_id(), (*claimed)->lease, {ReminderState::kDelivered, later, ""}, later)
+                .code(),
             absl::StatusCode::kAborted);
-  ASSERT_TRUE(store_->Finish(a->reminder_id(), "w2", {ReminderState::kDelivered, later, ""}, later).ok());
+  ASSERT_TRUE(
+      store_->Finish(a->reminder_id(), (*taken_over)->lease, {ReminderState::kDelivered, later, ""}, later)
+          .ok());
   EXPECT_EQ(store_->Get("c1", a->reminder_id())->state(), tandem::reminders::v1::REMINDER_STATE_DELIVERED);
   EXPECT_FALSE(store_->Claim(a->reminder_id(), "w3", later + absl::Hours(1), absl::Seconds(30))->has_value());
 
@@ -257,21 +266,129 @@ TEST_P(SqlReminderStoreTest, NotDueYetIsNotClaimedAndFailedRetriesAreIndexed) {
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(store_->Claim(r->reminder_id(), "w", clock_.Now(), absl::Seconds(30))->has_value());
   absl::Time due = clock_.Now() + absl::Hours(1);
-  ASSERT_TRUE(store_->Claim(r->reminder_id(), "w", due, absl::Seconds(30))->has_value());
+  auto first = store_->Claim(r->reminder_id(), "w", due, absl::Seconds(30));
+  ASSERT_TRUE(first.ok() && first->has_value());
   absl::Time retry_at = due + absl::Minutes(2);
-  ASSERT_TRUE(store_->Finish(r->reminder_id(), "w", {ReminderState::kFailed, retry_at, ""}, due).ok());
+  ASSERT_TRUE(
+      store_->Finish(r->reminder_id(), (*first)->lease, {ReminderState::kFailed, retry_at, ""}, due).ok());
   auto indexable = store_->Indexable(due, "", 100);
   ASSERT_TRUE(indexable.ok());
   ASSERT_EQ(indexable->size(), 1u);
   EXPECT_EQ((*indexable)[0].second, retry_at);
-  ASSERT_TRUE(store_->Claim(r->reminder_id(), "w", retry_at, absl::Seconds(30))->has_value());
-  ASSERT_TRUE(
-      store_->Finish(r->reminder_id(), "w", {ReminderState::kDead, retry_at, "max_attempts"}, retry_at).ok());
+  auto second = store_->Claim(r->reminder_id(), "w", retry_at, absl::Seconds(30));
+  ASSERT_TRUE(second.ok() && second->has_value());
+  ASSERT_TRUE(store_
+                  ->Finish(r->reminder_id(), (*second)->lease,
+                           {ReminderState::kDead, retry_at, "max_attempts"}, retry_at)
+                  .ok());
   auto dead = store_->Get("c1", r->reminder_id());
   EXPECT_EQ(dead->state(), tandem::reminders::v1::REMINDER_STATE_DEAD);
   EXPECT_EQ(dead->dead_reason(), "max_attempts");
   EXPECT_EQ(dead->attempts(), 2);
   EXPECT_TRUE(store_->Indexable(retry_at, "", 100)->empty());
+}
+
+// A send slower than the lease: the same worker claims the reminder again, and only that newer claim may
+// record the outcome, so the reminder is recorded delivered once.
+TEST_P(SqlReminderStoreTest, ALeaseBelongsToOneClaimNotToTheWorker) {
+  auto r = Schedule(Make("lease"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  absl::Time now = clock_.Now();
+  auto slow = store_->Claim(r->reminder_id(), "w1", now, absl::Seconds(30));
+  ASSERT_TRUE(slow.ok() && slow->has_value());
+  absl::Time expired = now + absl::Seconds(31);
+  auto again = store_->Claim(r->reminder_id(), "w1", expired, absl::Seconds(30));
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_NE((*slow)->lease, (*again)->lease);
+
+  const AttemptOutcome delivered{ReminderState::kDelivered, expired, ""};
+  absl::Status first_finish = store_->Finish(r->reminder_id(), (*slow)->lease, delivered, expired);
+  EXPECT_EQ(first_finish.code(), absl::StatusCode::kAborted) << first_finish;
+  EXPECT_NE(first_finish.message().find("lease lost"), absl::string_view::npos) << first_finish;
+  auto still = store_->Get("c1", r->reminder_id());
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->state(), tandem::reminders::v1::REMINDER_STATE_DELIVERING);
+  EXPECT_FALSE(still->has_delivered_time());
+
+  absl::Time done = expired + absl::Seconds(1);
+  ASSERT_TRUE(store_->Finish(r->reminder_id(), (*again)->lease, delivered, done).ok());
+  // The first claim cannot record anything afterwards either.
+  EXPECT_EQ(store_->Finish(r->reminder_id(), (*slow)->lease, delivered, done).code(),
+            absl::StatusCode::kAborted);
+  auto final_state = store_->Get("c1", r->reminder_id());
+  ASSERT_TRUE(final_state.ok());
+  EXPECT_EQ(final_state->state(), tandem::reminders::v1::REMINDER_STATE_DELIVERED);
+  EXPECT_EQ(final_state->attempts(), 2);
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(final_state->delivered_time()), absl::ToUnixMicros(done));
+}
+
+// A listing returns neither recipient nor parameters, so it never opens them: rows whose sealed columns
+// cannot be opened are listed all the same.
+TEST_P(SqlReminderStoreTest, ListDoesNotOpenSealedFields) {
+  auto sealed = Schedule(Make("s1", "appointment/s1"));
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  NewReminder legacy = Make("s2", "appointment/s2");
+  ASSERT_TRUE(Schedule(legacy).ok());
+  absl::Status corrupted = db_->RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) {
+    RETURN_IF_ERROR(tx.Execute("UPDATE reminders SET sealed = $1 WHERE reminder_id = $2",
+                               {db::Bytes{std::string(64, 'x')}, sealed->reminder_id()})
+                        .status());
+    // The other row looks like the first release's: two sealed columns, neither of which opens.
+    return tx
+        .Execute(
+            "UPDATE reminders SET sealed = NULL, recipient_sealed = $1, params_sealed = $1 "
+            "WHERE reminder_id = $2",
+            {db::Bytes{std::string(64, 'y')}, legacy.reminder.reminder_id()})
+        .status();
+  });
+  ASSERT_TRUE(corrupted.ok()) << corrupted;
+  ASSERT_FALSE(store_->Get("c1", sealed->reminder_id()).ok());  // the rows really cannot be opened
+  ASSERT_FALSE(store_->Get("c1", legacy.reminder.reminder_id()).ok());
+
+  auto page = store_->List("c1", "", std::nullopt, 10, "");
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->reminders.size(), 2u);
+  for (const ReminderProto& r : page->reminders) {
+    EXPECT_TRUE(r.recipient().empty());
+    EXPECT_TRUE(r.params().empty());
+    EXPECT_EQ(r.state(), tandem::reminders::v1::REMINDER_STATE_SCHEDULED);
+    EXPECT_EQ(r.owner_generation(), 0);
+    EXPECT_FALSE(r.delivery_id().empty());
+  }
+}
+
+// Retries of one request racing each other (a client that timed out and retried while the first was still
+// running): every one gets the same reminder, and exactly one is stored.
+TEST_P(SqlReminderStoreTest, ConcurrentRetriesWithOneKeyAllGetTheSameReminder) {
+  // The clinic's data key exists already, so the retries meet in the scheduling transaction itself.
+  ASSERT_TRUE(Schedule(Make("warm-up", "appointment/w")).ok());
+  constexpr int kRounds = 10;
+  constexpr int kRetries = 8;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string key = "race-" + std::to_string(round);
+    std::vector<NewReminder> requests;
+    requests.reserve(kRetries);
+    for (int i = 0; i < kRetries; ++i) requests.push_back(Make(key));  // new ids, one key and body
+    std::vector<absl::StatusOr<ReminderProto>> results(kRetries, absl::UnknownError("not run"));
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    threads.reserve(kRetries);
+    for (int i = 0; i < kRetries; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < kRetries) std::this_thread::yield();
+        results[i] = Schedule(requests[i]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_TRUE(results[0].ok()) << "round " << round << ": " << results[0].status();
+    for (int i = 0; i < kRetries; ++i) {
+      ASSERT_TRUE(results[i].ok()) << "round " << round << ", retry " << i << ": " << results[i].status();
+      EXPECT_EQ(results[i]->reminder_id(), results[0]->reminder_id()) << "round " << round << ", retry " << i;
+    }
+  }
+  EXPECT_EQ(Count("reminders"), 1 + kRounds);
+  EXPECT_EQ(Count("idempotency_keys"), 1 + kRounds);
 }
 
 TEST_P(SqlReminderStoreTest, ListPagesAndFiltersWithinOneClinic) {
@@ -305,6 +422,45 @@ TEST_P(SqlReminderStoreTest, TemplatesRoundTrip) {
   EXPECT_EQ(read->subject(), "Reminder");
   EXPECT_TRUE(read->discreet());
   EXPECT_EQ(store_->GetTemplate("c2", "appointment-tomorrow").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A template is discreet unless its clinic's admin opted it out, whatever flag it was stored with; the
+// decision is per clinic and can be taken back.
+TEST_P(SqlReminderStoreTest, AnOptOutIsTheOnlyWayATemplateIsNotDiscreet) {
+  namespace v1 = tandem::reminders::v1;
+  SqlTemplateDiscretionStore decisions(*db_, *audit_, clock_);
+  TemplateProto t;
+  t.set_clinic_id("c1");
+  t.set_template_id("staff");
+  t.set_sender_name("Your practice");
+  t.set_body("Handover {{due_local_time}}");
+  t.set_discreet(false);
+  ASSERT_TRUE(store_->PutTemplate(t, Entry("reminder_template.register", "staff")).ok());
+  EXPECT_TRUE(store_->GetTemplate("c1", "staff")->discreet());
+  auto none = decisions.Get("c1", "staff");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->mode(), v1::DISCRETION_MODE_ENFORCED);
+  EXPECT_TRUE(none->updated_by().empty());
+
+  TemplateDiscretionProto opt_out;
+  opt_out.set_clinic_id("c1");
+  opt_out.set_template_id("staff");
+  opt_out.set_mode(v1::DISCRETION_MODE_OPTED_OUT);
+  opt_out.set_updated_by("a1");
+  const int64_t audit_rows = Count("audit_log");
+  ASSERT_TRUE(decisions.Set(opt_out, Entry("reminder_template.discretion.set", "staff")).ok());
+  EXPECT_EQ(Count("audit_log"), audit_rows + 1);
+  EXPECT_FALSE(store_->GetTemplate("c1", "staff")->discreet());
+  auto read = decisions.Get("c1", "staff");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->mode(), v1::DISCRETION_MODE_OPTED_OUT);
+  EXPECT_EQ(read->updated_by(), "a1");
+  EXPECT_EQ(read->update_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(decisions.Get("c2", "staff")->mode(), v1::DISCRETION_MODE_ENFORCED);
+
+  opt_out.set_mode(v1::DISCRETION_MODE_ENFORCED);
+  ASSERT_TRUE(decisions.Set(opt_out, Entry("reminder_template.discretion.set", "staff")).ok());
+  EXPECT_TRUE(store_->GetTemplate("c1", "staff")->discreet());
 }
 
 // A reminder written by the first release (two sealed columns, its idempotency key in the row) is still read

@@ -1,5 +1,7 @@
 #include "tests/support/service_fixture.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 
@@ -10,11 +12,12 @@
 namespace tandem::testing {
 namespace {
 
+// Owner-only: services refuse a secret file others may read.
 absl::Status WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   out.close();
-  if (!out) return absl::InternalError("cannot write " + path);
+  if (!out || chmod(path.c_str(), 0600) != 0) return absl::InternalError("cannot write " + path);
   return absl::OkStatus();
 }
 
@@ -34,6 +37,7 @@ absl::StatusOr<std::unique_ptr<ServiceFixture>> ServiceFixture::Start(service::S
   RETURN_IF_ERROR(WriteFile(config.kek_file, std::string(64, 'c')));
   config.hs256_secret_file = fixture->dir_ + "/hs256.secret";
   RETURN_IF_ERROR(WriteFile(config.hs256_secret_file, kTestHs256Secret));
+  config.jwt_issuer = kTestIssuer;
   config.jwt_audience = kTestAudience;
   config.worker_threads = 4;
   config.migrate_at_start = options.migrate_at_start;

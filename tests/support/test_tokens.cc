@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <string>
 
 namespace tandem::testing {
 namespace {
@@ -21,7 +23,7 @@ T OrDie(absl::StatusOr<T> value) {
 std::string MintToken(auth::TokenClaims claims) {
   if (claims.audience.empty()) claims.audience = kTestAudience;
   static const auth::JwtSigner* const kSigner =
-      OrDie(auth::JwtSigner::FromHs256Secret(kTestHs256Secret, "")).release();
+      OrDie(auth::JwtSigner::FromHs256Secret(kTestHs256Secret, kTestIssuer)).release();
   return OrDie(kSigner->Sign(claims));
 }
 
@@ -54,7 +56,13 @@ std::string EndUserAssertion(absl::string_view actor, absl::string_view audience
 }
 
 std::unique_ptr<auth::JwtVerifier> TestVerifier() {
-  return OrDie(auth::JwtVerifier::FromHs256Secret(kTestHs256Secret, {"", kTestAudience}));
+  return OrDie(auth::JwtVerifier::FromHs256Secret(kTestHs256Secret, {kTestIssuer, kTestAudience}));
+}
+
+std::unique_ptr<auth::ServiceTokenSource> TestServiceIdentity(absl::string_view service, const Clock& clock) {
+  return std::make_unique<auth::ServiceTokenSource>(
+      OrDie(auth::JwtSigner::FromHs256Secret(kTestHs256Secret, kTestIssuer, clock)), std::string(service),
+      clock);
 }
 
 }  // namespace tandem::testing

@@ -7,11 +7,15 @@
 #include "absl/strings/string_view.h"
 #include "common/auth/jwt_signer.h"
 #include "common/auth/jwt_verifier.h"
+#include "common/auth/service_token_source.h"
+#include "common/time/clock.h"
 
 namespace tandem::testing {
 
-// The HS256 secret every in-process test signs and verifies with (audience "tandem", no issuer).
+// The HS256 secret every in-process test signs and verifies with, for issuer kTestIssuer and audience
+// "tandem". A service or gateway started by a test is given the same issuer (--jwt_issuer).
 inline constexpr char kTestHs256Secret[] = "tandem-test-hs256-secret-0123456789abcdef";
+inline constexpr char kTestIssuer[] = "tandem-test";
 inline constexpr char kTestAudience[] = "tandem";
 
 // A token for a person of `clinic` holding `role`, or for the Tandem service `subject` calling the service
@@ -28,6 +32,11 @@ std::string MintToken(auth::TokenClaims claims);
 
 // A verifier for the tokens above.
 std::unique_ptr<auth::JwtVerifier> TestVerifier();
+
+// The Tandem service `service`'s own identity, signing with the test secret as a running service would with
+// its key: its service tokens and the end-user assertions it makes (ServiceTokenSource::Assert).
+std::unique_ptr<auth::ServiceTokenSource> TestServiceIdentity(absl::string_view service,
+                                                              const Clock& clock = Clock::Real());
 
 }  // namespace tandem::testing
 

@@ -1,38 +1,27 @@
 #include "tools/tandemctl/commands.h"
 
-#include <sys/stat.h>
+#include <openssl/crypto.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt_signer.h"
 #include "common/auth/jwt_verifier.h"
 #include "common/auth/keys.h"
+#include "common/config/secret_file.h"
 #include "common/crypto/key_encryption_key.h"
 #include "common/status/status_macros.h"
+#include "tools/tandemctl/key_files.h"
 
 namespace tandem::tandemctl {
 namespace {
 
 namespace fs = std::filesystem;
 
-absl::Status WriteFile(const fs::path& path, const std::string& content, fs::perms perms) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
-    out << content;
-    if (!out.flush()) return absl::FailedPreconditionError(absl::StrCat("cannot write ", tmp.string()));
-  }
-  std::error_code ec;
-  fs::permissions(tmp, perms, ec);
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
-}
+// Private keys and the KEK are the owner's alone; the JWKS and the key id are public.
+constexpr mode_t kSecretMode = 0600;
+constexpr mode_t kPublicMode = 0644;
 
 }  // namespace
 
@@ -41,8 +30,7 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
   fs::path key_path = root / "signing-key.pem";
   std::error_code ec;
   if (fs::exists(key_path, ec) && !force) return absl::OkStatus();
-  fs::create_directories(root, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create ", dir));
+  RETURN_IF_ERROR(MakePrivateDirectories(dir));
   auth::KeyType key_type;
   if (type == "ec") {
     key_type = auth::KeyType::kEcP256;
@@ -59,7 +47,7 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
   ASSIGN_OR_RETURN(nlohmann::json jwk, auth::PublicJwk(key.get(), kid));
   nlohmann::json jwks = {{"keys", nlohmann::json::array({jwk})}};
   // A new issuer key replaces the old one only: the services' own keys stay published.
-  if (auto existing = auth::ReadSecretFile((root / "jwks.json").string()); existing.ok()) {
+  if (auto existing = config::ReadConfigFile((root / "jwks.json").string()); existing.ok()) {
     nlohmann::json old = nlohmann::json::parse(*existing, nullptr, false);
     if (old.is_object() && old.contains("keys") && old["keys"].is_array()) {
       for (const auto& service_jwk : old["keys"]) {
@@ -69,13 +57,9 @@ absl::Status MakeKeys(const std::string& dir, const std::string& type, std::stri
       }
     }
   }
-  RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
-  RETURN_IF_ERROR(WriteFile(
-      root / "jwks.json", jwks.dump(2) + "\n",
-      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
-  return WriteFile(
-      root / "kid", kid + "\n",
-      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  RETURN_IF_ERROR(WriteFileAtomically(key_path.string(), pem, kSecretMode));
+  RETURN_IF_ERROR(WriteFileAtomically((root / "jwks.json").string(), jwks.dump(2) + "\n", kPublicMode));
+  return WriteFileAtomically((root / "kid").string(), kid + "\n", kPublicMode);
 }
 
 absl::Status MakeServiceKey(const std::string& dir, const std::string& service) {
@@ -84,7 +68,7 @@ absl::Status MakeServiceKey(const std::string& dir, const std::string& service) 
   }
   fs::path root(dir);
   fs::path key_path = root / "services" / (service + ".pem");
-  ASSIGN_OR_RETURN(std::string jwks_text, auth::ReadSecretFile((root / "jwks.json").string()));
+  ASSIGN_OR_RETURN(std::string jwks_text, config::ReadConfigFile((root / "jwks.json").string()));
   nlohmann::json jwks = nlohmann::json::parse(jwks_text, nullptr, false);
   if (!jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array()) {
     return absl::FailedPreconditionError("run `tandemctl keys` first: no JWKS in the keys directory");
@@ -93,16 +77,13 @@ absl::Status MakeServiceKey(const std::string& dir, const std::string& service) 
   auth::EvpPkeyPtr key;
   std::string pem;
   if (fs::exists(key_path, ec)) {  // kept; published again below if the JWKS lost it
-    ASSIGN_OR_RETURN(pem, auth::ReadSecretFile(key_path.string()));
+    ASSIGN_OR_RETURN(pem, config::ReadSecretFile(key_path.string()));
     ASSIGN_OR_RETURN(key, auth::ParsePrivateKeyPem(pem));
   } else {
-    fs::create_directories(root / "services", ec);
-    if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot create ", (root / "services").string()));
-    }
+    RETURN_IF_ERROR(MakePrivateDirectories((root / "services").string()));
     ASSIGN_OR_RETURN(key, auth::GenerateKey(auth::KeyType::kEcP256));
     ASSIGN_OR_RETURN(pem, auth::PrivateKeyPem(key.get()));
-    RETURN_IF_ERROR(WriteFile(key_path, pem, fs::perms::owner_read | fs::perms::owner_write));
+    RETURN_IF_ERROR(WriteFileAtomically(key_path.string(), pem, kSecretMode));
   }
   ASSIGN_OR_RETURN(std::string kid, auth::JwkThumbprint(key.get()));
   for (const auto& published : jwks["keys"]) {
@@ -111,15 +92,13 @@ absl::Status MakeServiceKey(const std::string& dir, const std::string& service) 
   ASSIGN_OR_RETURN(nlohmann::json jwk, auth::PublicJwk(key.get(), kid));
   jwk["tandem_subjects"] = {service};
   jwks["keys"].push_back(jwk);
-  return WriteFile(
-      root / "jwks.json", jwks.dump(2) + "\n",
-      fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+  return WriteFileAtomically((root / "jwks.json").string(), jwks.dump(2) + "\n", kPublicMode);
 }
 
 absl::StatusOr<std::string> MintToken(const TokenRequest& request) {
   fs::path root(request.keys_dir);
-  ASSIGN_OR_RETURN(std::string pem, auth::ReadSecretFile((root / "signing-key.pem").string()));
-  ASSIGN_OR_RETURN(std::string kid, auth::ReadSecretFile((root / "kid").string()));
+  ASSIGN_OR_RETURN(std::string pem, config::ReadSecretFile((root / "signing-key.pem").string()));
+  ASSIGN_OR_RETURN(std::string kid, config::ReadConfigFile((root / "kid").string()));
   ASSIGN_OR_RETURN(auto signer, auth::JwtSigner::FromPrivateKeyPem(
                                     pem, std::string(absl::StripAsciiWhitespace(kid)), request.issuer));
   auth::TokenClaims claims;
@@ -143,13 +122,14 @@ absl::StatusOr<std::string> MintToken(const TokenRequest& request) {
 }
 
 absl::Status MakeKeyEncryptionKey(const std::string& path) {
-  std::error_code ec;
-  if (fs::exists(path, ec)) {
-    return absl::AlreadyExistsError(absl::StrCat(path, " exists; refusing to overwrite"));
-  }
   ASSIGN_OR_RETURN(std::string hex, crypto::NewKeyEncryptionKeyHex());
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  return WriteFile(path, hex + "\n", fs::perms::owner_read | fs::perms::owner_write);
+  if (std::string parent = fs::path(path).parent_path().string(); !parent.empty()) {
+    RETURN_IF_ERROR(MakePrivateDirectories(parent));
+  }
+  // Linked into place, so an existing key (or anything else at the path) is never replaced.
+  absl::Status written = WriteFileAtomically(path, hex + "\n", kSecretMode, Existing::kRefuse);
+  OPENSSL_cleanse(hex.data(), hex.size());
+  return written;
 }
 
 }  // namespace tandem::tandemctl

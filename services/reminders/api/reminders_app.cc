@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/config/secret_file.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 #include "services/reminders/api/reminders_service.h"
@@ -20,6 +21,7 @@
 #include "services/reminders/dispatch/dispatcher.h"
 #include "services/reminders/store/reminders_migrations.h"
 #include "services/reminders/store/sql_reminder_store.h"
+#include "services/reminders/store/sql_template_discretion_store.h"
 
 ABSL_FLAG(std::string, redis_prefix, "tandem:reminders:", "prefix of the Redis keys");
 ABSL_FLAG(std::string, webhook_url, "", "webhook channel: the provider's URL (empty: channel off)");
@@ -35,7 +37,8 @@ ABSL_FLAG(bool, smtp_starttls, true, "email channel: require STARTTLS on smtp://
 ABSL_FLAG(bool, smtp_allow_plaintext, false, "email channel: allow an unencrypted relay (local runs)");
 ABSL_FLAG(bool, log_channel, false, "log channel: log reminders instead of sending them (local runs)");
 ABSL_FLAG(std::string, denied_words_file, "",
-          "discretion deny-list, one word per line (empty: the built-in list)");
+          "discretion deny-list replacing the built-in lists: one `word:<term>` or `stem:<term>` per line "
+          "(see services/reminders/data/discretion)");
 ABSL_FLAG(bool, dispatch, true, "run the dispatcher in this process");
 ABSL_FLAG(int, dispatch_threads, 4, "dispatcher consumers, each sending one reminder at a time");
 ABSL_FLAG(int, dispatch_batch, 16, "stream entries read at once per consumer");
@@ -53,14 +56,13 @@ namespace {
 
 absl::StatusOr<DiscretionPolicy> LoadPolicy() {
   const std::string path = absl::GetFlag(FLAGS_denied_words_file);
-  if (path.empty()) return DiscretionPolicy::Default();
-  ASSIGN_OR_RETURN(std::string text, auth::ReadSecretFile(path));
-  std::vector<std::string> words;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    line = absl::StripAsciiWhitespace(line);
-    if (!line.empty() && line[0] != '#') words.emplace_back(line);
+  if (path.empty()) {
+    ASSIGN_OR_RETURN(std::vector<DiscretionTerm> terms, DefaultTerms());
+    return DiscretionPolicy::Create(terms);
   }
-  return DiscretionPolicy::Create(words);
+  ASSIGN_OR_RETURN(std::string text, config::ReadConfigFile(path));
+  ASSIGN_OR_RETURN(std::vector<DiscretionTerm> terms, ParseTermList(text, "--denied_words_file"));
+  return DiscretionPolicy::Create(terms);
 }
 
 // Everything the reminders service owns while it serves, in construction order.
@@ -79,6 +81,7 @@ class RemindersParts final : public service::ServiceParts {
   std::unique_ptr<BitGenRandomSource> random;
   std::unique_ptr<Backoff> backoff;
   std::unique_ptr<SqlReminderStore> store;
+  std::unique_ptr<SqlTemplateDiscretionStore> discretion;
   std::unique_ptr<redis::RedisPool> redis;
   std::unique_ptr<DueIndex> index;
   std::unique_ptr<RemindersService> api;
@@ -88,7 +91,7 @@ class RemindersParts final : public service::ServiceParts {
 // Channels exist only when configured; scheduling refuses the others.
 absl::Status AddChannels(RemindersParts& parts) {
   if (!absl::GetFlag(FLAGS_webhook_url).empty()) {
-    ASSIGN_OR_RETURN(std::string secret, auth::ReadSecretFile(absl::GetFlag(FLAGS_webhook_secret_file)));
+    ASSIGN_OR_RETURN(std::string secret, config::ReadSecretFile(absl::GetFlag(FLAGS_webhook_secret_file)));
     WebhookChannelOptions options;
     options.url = absl::GetFlag(FLAGS_webhook_url);
     options.secret = std::string(absl::StripAsciiWhitespace(secret));
@@ -105,7 +108,7 @@ absl::Status AddChannels(RemindersParts& parts) {
     options.from_address = absl::GetFlag(FLAGS_smtp_from);
     options.username = absl::GetFlag(FLAGS_smtp_username);
     if (!absl::GetFlag(FLAGS_smtp_password_file).empty()) {
-      ASSIGN_OR_RETURN(std::string password, auth::ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file)));
+      ASSIGN_OR_RETURN(std::string password, config::ReadSecretFile(absl::GetFlag(FLAGS_smtp_password_file)));
       options.password = std::string(absl::StripTrailingAsciiWhitespace(password));
     }
     options.require_starttls = absl::GetFlag(FLAGS_smtp_starttls);
@@ -161,6 +164,7 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildReminders(service::R
   parts->redis = std::make_unique<redis::RedisPool>(redis_options);
   parts->index = std::make_unique<DueIndex>(*parts->redis, absl::GetFlag(FLAGS_redis_prefix));
   parts->store = std::make_unique<SqlReminderStore>(runtime.database(), runtime.cipher(), runtime.audit());
+  parts->discretion = std::make_unique<SqlTemplateDiscretionStore>(runtime.database(), runtime.audit());
 
   RemindersServiceDeps deps;
   deps.service_name = runtime.definition().name;
@@ -170,6 +174,7 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildReminders(service::R
   deps.audit = &runtime.audit();
   deps.workers = &runtime.workers();
   deps.policy = parts->policy.get();
+  deps.discretion = parts->discretion.get();
   for (const auto& [kind, channel] : parts->channels) deps.channels.insert(kind);
   deps.limits.past_grace = absl::Seconds(absl::GetFlag(FLAGS_past_grace_s));
   parts->api = std::make_unique<RemindersService>(std::move(deps));

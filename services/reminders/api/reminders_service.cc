@@ -50,7 +50,12 @@ std::optional<ReminderState> StateFilter(v1::ReminderState state) {
 
 v1::Reminder ForSupport(const v1::Reminder& reminder) {
   v1::Reminder out = reminder;
-  out.set_recipient(absl::StrCat("(", AddressShape(reminder.recipient()), ")"));
+  // A listing's reminders come without their recipient: then there is no shape to show either.
+  if (reminder.recipient().empty()) {
+    out.clear_recipient();
+  } else {
+    out.set_recipient(absl::StrCat("(", AddressShape(reminder.recipient()), ")"));
+  }
   out.clear_params();
   return out;
 }
@@ -80,6 +85,11 @@ service::AuthzTable RemindersRules() {
             {auth::kRoleAdmin, auth::kRoleSupport, auth::kRoleClinician, auth::kRoleFrontDesk},
             "reminder.list",
             "reminder"}},
+          // Letting a template name the care is the clinic's own decision: its admins, in person.
+          {"SetTemplateDiscretion",
+           {{auth::kRoleAdmin}, {}, {}, "reminder_template.discretion.set", "reminder_template"}},
+          {"GetTemplateDiscretion",
+           {{auth::kRoleAdmin}, {}, {}, "reminder_template.discretion.read", "reminder_template"}},
       });
 }
 
@@ -175,10 +185,19 @@ grpc::ServerUnaryReactor* RemindersService::RegisterTemplate(grpc::CallbackServe
                                                              v1::Template* response) {
   return kit_.Unary(context, "RegisterTemplate", request->template_().clinic_id(),
                     [this, request, response](const service::Call& call) -> absl::Status {
-                      RETURN_IF_ERROR(ValidateTemplate(*request, *deps_.policy));
-                      RETURN_IF_ERROR(deps_.store->PutTemplate(
-                          request->template_(), call.SuccessEntry(request->template_().template_id())));
-                      *response = request->template_();
+                      // Discreet unless a clinic admin opted this template out; the caller's flag is not
+                      // asked.
+                      v1::RegisterTemplateRequest effective = *request;
+                      v1::Template& t = *effective.mutable_template_();
+                      t.set_discreet(true);
+                      if (IsValidRef(t.clinic_id()) && IsValidRef(t.template_id())) {
+                        ASSIGN_OR_RETURN(TemplateDiscretionProto decision,
+                                         deps_.discretion->Get(t.clinic_id(), t.template_id()));
+                        t.set_discreet(decision.mode() != v1::DISCRETION_MODE_OPTED_OUT);
+                      }
+                      RETURN_IF_ERROR(ValidateTemplate(effective, *deps_.policy));
+                      RETURN_IF_ERROR(deps_.store->PutTemplate(t, call.SuccessEntry(t.template_id())));
+                      *response = t;
                       return absl::OkStatus();
                     });
 }
@@ -238,6 +257,46 @@ grpc::ServerUnaryReactor* RemindersService::ListReminders(grpc::CallbackServerCo
         if (!page.last_id.empty()) next.set_next_page_token(db::EncodePageToken(filter, {page.last_id}));
         return absl::OkStatus();
       });
+}
+
+grpc::ServerUnaryReactor* RemindersService::SetTemplateDiscretion(
+    grpc::CallbackServerContext* context, const v1::SetTemplateDiscretionRequest* request,
+    v1::TemplateDiscretion* response) {
+  return kit_.Unary(context, "SetTemplateDiscretion", request->clinic_id(),
+                    [this, request, response](const service::Call& call) -> absl::Status {
+                      FieldViolations v;
+                      CheckRef(v, "clinic_id", request->clinic_id());
+                      CheckRef(v, "template_id", request->template_id());
+                      if (request->mode() != v1::DISCRETION_MODE_ENFORCED &&
+                          request->mode() != v1::DISCRETION_MODE_OPTED_OUT) {
+                        v.Add("mode", "must be DISCRETION_MODE_ENFORCED or DISCRETION_MODE_OPTED_OUT");
+                      }
+                      RETURN_IF_ERROR(v.ToStatus());
+                      TemplateDiscretionProto decision;
+                      decision.set_clinic_id(request->clinic_id());
+                      decision.set_template_id(request->template_id());
+                      decision.set_mode(request->mode());
+                      const auth::Principal* person = call.person();
+                      decision.set_updated_by(person != nullptr ? person->subject : call.caller().subject);
+                      ASSIGN_OR_RETURN(*response, deps_.discretion->Set(
+                                                      decision, call.SuccessEntry(request->template_id())));
+                      return absl::OkStatus();
+                    });
+}
+
+grpc::ServerUnaryReactor* RemindersService::GetTemplateDiscretion(
+    grpc::CallbackServerContext* context, const v1::GetTemplateDiscretionRequest* request,
+    v1::TemplateDiscretion* response) {
+  return kit_.Unary(context, "GetTemplateDiscretion", request->clinic_id(),
+                    [this, request, response](const service::Call& call) -> absl::Status {
+                      FieldViolations v;
+                      CheckRef(v, "clinic_id", request->clinic_id());
+                      CheckRef(v, "template_id", request->template_id());
+                      RETURN_IF_ERROR(v.ToStatus());
+                      ASSIGN_OR_RETURN(*response,
+                                       deps_.discretion->Get(request->clinic_id(), request->template_id()));
+                      return call.AuditRead(request->template_id());
+                    });
 }
 
 }  // namespace tandem::reminders

@@ -15,6 +15,7 @@
 #include "services/reminders/domain/discretion.h"
 #include "services/reminders/domain/reminder_store.h"
 #include "services/reminders/domain/schedule_validation.h"
+#include "services/reminders/domain/template_discretion_store.h"
 #include "tandem/reminders/v1/reminders.grpc.pb.h"
 
 namespace tandem::reminders {
@@ -27,16 +28,18 @@ struct RemindersServiceDeps {
   const audit::AuditLog* audit = nullptr;
   WorkerPool* workers = nullptr;
   const DiscretionPolicy* policy = nullptr;
-  absl::flat_hash_set<ChannelKind> channels;  // configured on this server
+  TemplateDiscretionStore* discretion = nullptr;  // clinic admins' opt-outs of the discretion check
+  absl::flat_hash_set<ChannelKind> channels;      // configured on this server
   const Clock* clock = &Clock::Real();
   ScheduleLimits limits;
 };
 
 // Who may call what (RemindersRules): scheduling, cancelling and registering templates are for the services
 // that remind (scheduling, homework, progress), alone or acting for a person of the clinic; reading delivery
-// status is also open to the clinic's admins and support staff through the gateway. Handlers run on the
-// worker pool; each read and write of a reminder is audited with ids only, writes in the transaction of the
-// change.
+// status is also open to the clinic's admins and support staff through the gateway. Exempting a template from
+// the discretion check is a clinic admin's decision, made in person (no service may make it). Handlers run on
+// the worker pool; each read and write of a reminder is audited with ids only, writes in the transaction of
+// the change.
 class RemindersService final : public tandem::reminders::v1::ReminderService::CallbackService {
  public:
   explicit RemindersService(RemindersServiceDeps deps);
@@ -58,6 +61,14 @@ class RemindersService final : public tandem::reminders::v1::ReminderService::Ca
   grpc::ServerUnaryReactor* ListReminders(grpc::CallbackServerContext* context,
                                           const tandem::reminders::v1::ListRemindersRequest* request,
                                           tandem::reminders::v1::ListRemindersResponse* response) override;
+  grpc::ServerUnaryReactor* SetTemplateDiscretion(
+      grpc::CallbackServerContext* context,
+      const tandem::reminders::v1::SetTemplateDiscretionRequest* request,
+      tandem::reminders::v1::TemplateDiscretion* response) override;
+  grpc::ServerUnaryReactor* GetTemplateDiscretion(
+      grpc::CallbackServerContext* context,
+      const tandem::reminders::v1::GetTemplateDiscretionRequest* request,
+      tandem::reminders::v1::TemplateDiscretion* response) override;
 
  private:
   absl::Status Schedule(const service::Call& call,
@@ -72,7 +83,8 @@ class RemindersService final : public tandem::reminders::v1::ReminderService::Ca
 service::AuthzTable RemindersRules();
 
 // What support sees of a reminder: its state and history, with the recipient reduced to its shape and the
-// parameters left out.
+// parameters left out. A listing's reminders come without a recipient (the store does not open it for a
+// list), so they show no shape either.
 tandem::reminders::v1::Reminder ForSupport(const tandem::reminders::v1::Reminder& reminder);
 
 }  // namespace tandem::reminders

@@ -1,5 +1,8 @@
 #include "services/reminders/channels/curl_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <mutex>
 #include <utility>
@@ -7,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace tandem::reminders::curl {
 
@@ -47,8 +51,21 @@ absl::StatusOr<UrlParts> ParseUrl(absl::string_view url, absl::string_view what)
 }
 
 bool IsLoopbackHost(absl::string_view host) {
-  if (absl::EqualsIgnoreCase(host, "localhost") || host == "[::1]" || host == "::1") return true;
-  return absl::StartsWith(host, "127.");
+  // libcurl (7.78 and later) resolves "localhost" to the loopback addresses itself, never through DNS.
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) return false;
+  // An address literal, parsed: a name that merely starts with "127." (127.evil.example) is resolved by DNS
+  // and may be anywhere. Only the four-part dotted form counts; shorthands such as 127.1 are refused.
+  const std::string literal(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, literal.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, literal.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    // ::ffff:127.x.y.z is the IPv4 loopback written as IPv6.
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 absl::Status StatusFromCurl(CURLcode code, absl::string_view what) {

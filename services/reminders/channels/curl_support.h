@@ -42,7 +42,9 @@ struct UrlParts {
 // INVALID_ARGUMENT (naming `what`, not quoting the URL) when libcurl cannot parse it.
 absl::StatusOr<UrlParts> ParseUrl(absl::string_view url, absl::string_view what);
 
-// localhost, 127.0.0.0/8 and ::1: destinations where plaintext never leaves the machine.
+// localhost, 127.0.0.0/8 and ::1 (bracketed or not, also as ::ffff:127.x.y.z): destinations where plaintext
+// never leaves the machine. Addresses are parsed, not matched by prefix: 127.evil.example is a DNS name and
+// 127.1 (a shorthand libcurl's resolver might expand) is refused.
 bool IsLoopbackHost(absl::string_view host);
 
 // Maps a libcurl failure to a status: DEADLINE_EXCEEDED for timeouts, FAILED_PRECONDITION for configuration

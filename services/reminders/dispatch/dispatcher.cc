@@ -145,15 +145,15 @@ absl::Status Dispatcher::MoveDueNow() {
 absl::StatusOr<int> Dispatcher::ReconcileNow() { return reconciler_.Reconcile(clock_.Now()); }
 
 absl::Status Dispatcher::Deliver(const std::string& reminder_id) {
-  ASSIGN_OR_RETURN(std::optional<ReminderProto> claimed,
+  ASSIGN_OR_RETURN(std::optional<ClaimedReminder> claimed,
                    store_.Claim(reminder_id, options_.worker_id, clock_.Now(), options_.lease));
   // Cancelled, delivered, not due yet, or another worker holds it: nothing to do here.
   if (!claimed.has_value()) return absl::OkStatus();
-  const ReminderProto& reminder = *claimed;
+  const ReminderProto& reminder = claimed->reminder;
 
   auto reminder_template = store_.GetTemplate(reminder.clinic_id(), reminder.template_id());
   if (absl::IsNotFound(reminder_template.status())) {
-    Record(reminder, DeadOutcome(kDeadTemplateMissing));
+    Record(*claimed, DeadOutcome(kDeadTemplateMissing));
     return absl::OkStatus();
   }
   if (!reminder_template.ok()) return reminder_template.status();  // the lease expires; another try later
@@ -161,13 +161,13 @@ absl::Status Dispatcher::Deliver(const std::string& reminder_id) {
   auto kind = ChannelKindOf(reminder.channel());
   auto channel = kind.has_value() ? channels_.find(*kind) : channels_.end();
   if (channel == channels_.end()) {
-    Record(reminder, DeadOutcome(kDeadChannelUnavailable));
+    Record(*claimed, DeadOutcome(kDeadChannelUnavailable));
     return absl::OkStatus();
   }
 
   auto message = BuildMessage(reminder, *reminder_template, policy_);
   if (!message.ok()) {
-    Record(reminder,
+    Record(*claimed,
            DeadOutcome(IsDiscretionViolation(message.status()) ? kDeadDiscretion : kDeadPermanentFailure));
     return absl::OkStatus();
   }
@@ -179,18 +179,24 @@ absl::Status Dispatcher::Deliver(const std::string& reminder_id) {
     RemindersMetrics::Get().failures.WithLabels({ChannelLabel(reminder)}).Increment();
     LogFailure("reminder_attempt_failed", sent);
   }
-  Record(reminder, outcome);
+  Record(*claimed, outcome);
   return absl::OkStatus();
 }
 
-void Dispatcher::Record(const ReminderProto& reminder, const AttemptOutcome& outcome) {
+void Dispatcher::Record(const ClaimedReminder& claimed, const AttemptOutcome& outcome) {
+  const ReminderProto& reminder = claimed.reminder;
   RemindersMetrics& m = RemindersMetrics::Get();
   const std::string channel = ChannelLabel(reminder);
   absl::Time now = clock_.Now();
-  absl::Status finished = store_.Finish(reminder.reminder_id(), options_.worker_id, outcome, now);
+  absl::Status finished = store_.Finish(reminder.reminder_id(), claimed.lease, outcome, now);
+  if (absl::IsAborted(finished)) {
+    // This claim's lease expired and the reminder was claimed again (perhaps by this very process): the
+    // newer claim records the outcome, so this attempt counts nowhere.
+    log::Warn("reminder_lease_lost", {{"reminder_id", reminder.reminder_id()}});
+    return;
+  }
   if (!finished.ok()) {
-    // The lease expired and another worker took over (ABORTED), or the database failed: either way the
-    // reminder is someone else's or comes back through the reconciler.
+    // The database failed: the lease expires and the reminder comes back through the reconciler.
     LogFailure("reminder_finish_failed", finished);
     return;
   }

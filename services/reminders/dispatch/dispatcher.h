@@ -22,7 +22,8 @@
 namespace tandem::reminders {
 
 struct DispatcherOptions {
-  // Unique per process: names the Redis consumer and the database lease owner.
+  // Unique per process: names the Redis consumer, and is recorded in each claim's lease (a lease belongs to
+  // one claim, not to the process).
   std::string worker_id;
   int threads = 4;  // consumers, each sending one reminder at a time
   int batch = 16;   // stream entries read at once per consumer
@@ -68,7 +69,7 @@ class Dispatcher {
   void HousekeepingLoop();
   // Handles entries and acknowledges the ones that are done.
   void HandleEntries(const std::vector<DueEntry>& entries);
-  void Record(const ReminderProto& reminder, const AttemptOutcome& outcome);
+  void Record(const ClaimedReminder& claimed, const AttemptOutcome& outcome);
   bool Sleep(absl::Duration d);  // false when stopping
 
   ReminderStore& store_;

@@ -1,115 +1,91 @@
 #include "services/reminders/domain/discretion.h"
 
-#include "absl/strings/ascii.h"
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "services/reminders/domain/utf8.h"
 
 namespace tandem::reminders {
 namespace {
 
 constexpr char kDiscretionPayloadUrl[] = "type.tandem.dev/tandem.reminders.DiscretionViolation";
 
-// Byte sequences (UTF-8) of characters that render as nothing: U+00AD soft hyphen, U+034F combining grapheme
-// joiner, U+180E, U+200B..U+200F zero-width space/joiners and direction marks, U+2060..U+2064 word joiner and
-// invisible operators, U+FEFF byte-order mark.
-bool InvisibleAt(absl::string_view text, size_t i, size_t* length) {
-  auto starts = [&](absl::string_view prefix) { return text.substr(i, prefix.size()) == prefix; };
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
-  if (starts("\xC2\xAD") || starts("\xCD\x8F")) {
-    *length = 2;
-    return true;
-  }
-  if (starts("\xE1\xA0\x8E") || starts("\xEF\xBB\xBF")) {
-    *length = 3;
-    return true;
-  }
-  if (i + 2 < text.size() && byte(0) == 0xE2 &&
-      ((byte(1) == 0x80 && byte(2) >= 0x8B && byte(2) <= 0x8F) ||
-       (byte(1) == 0x81 && byte(2) >= 0xA0 && byte(2) <= 0xA4))) {
-    *length = 3;
-    return true;
-  }
-  return false;
+constexpr size_t kMinStemCharacters = 3;
+
+size_t CodePoints(absl::string_view utf8) {
+  size_t n = 0;
+  for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
 }
 
 }  // namespace
 
-// Why these words. The list names (1) the kind of care and who gives it (therapy, counselling, psychiatry,
-// psychology, in British and American spellings and common inflections), (2) the specialty that most needs
-// hiding (sex, sexual, sexology, intimacy), and (3) diagnoses and conditions a clinic in these fields treats,
-// including the abbreviations people recognise (ptsd, ocd, adhd). A reminder needs none of them: "Your
-// appointment with Dr. Weber on Tue 14 Jul, 18:00" says all it must.
-//
-// Deliberately absent: "clinic", "practice", "appointment", "session", "doctor", "health" and "care". They
-// are ordinary words for any appointment (dentist, physiotherapy, hairdresser), they appear in most clinics'
-// names, and denying them would push operators to switch the check off. Words that are mostly innocent but
-// sometimes clinical ("intimate", "couples", "medication") are a judgment call; operators in a specialised
-// practice extend the list through configuration, and deployments in other languages supply their own.
-const std::vector<std::string>& DefaultDeniedWords() {
-  static const auto* const kWords = new std::vector<std::string>{
-      // The kind of care and the professions.
-      "therapy", "therapies", "therapist", "therapists", "therapeutic", "psychotherapy", "psychotherapist",
-      "psychotherapists", "psychotherapeutic", "counselling", "counseling", "counsellor", "counselor",
-      "counsellors", "counselors", "psychiatry", "psychiatric", "psychiatrist", "psychiatrists", "psychology",
-      "psychological", "psychologist", "psychologists", "psychoanalysis", "psychoanalyst", "psych",
-      // The specialty that most needs hiding.
-      "sex", "sexual", "sexually", "sexuality", "sexology", "sexologist", "sexologists", "intimacy", "libido",
-      "erectile", "impotence", "vaginismus", "orgasm", "orgasmic", "porn", "pornography", "paraphilia",
-      "kink", "fetish",
-      // Diagnoses and conditions.
-      "diagnosis", "diagnoses", "diagnosed", "disorder", "disorders", "mental", "depression", "depressive",
-      "anxiety", "trauma", "traumatic", "ptsd", "ocd", "adhd", "bipolar", "schizophrenia", "psychosis",
-      "psychotic", "suicide", "suicidal", "selfharm", "addiction", "addicted", "alcoholism", "abuse",
-      "anorexia", "bulimia", "dysfunction", "infertility", "rehab", "crisis"};
-  return *kWords;
-}
-
-absl::StatusOr<DiscretionPolicy> DiscretionPolicy::Create(const std::vector<std::string>& words) {
-  if (words.empty()) return absl::InvalidArgumentError("discretion deny-list must not be empty");
-  absl::flat_hash_set<std::string> lowered;
-  for (size_t i = 0; i < words.size(); ++i) {
-    const std::string& word = words[i];
-    if (word.empty()) {
+absl::StatusOr<DiscretionPolicy> DiscretionPolicy::Create(const std::vector<DiscretionTerm>& terms) {
+  if (terms.empty()) return absl::InvalidArgumentError("discretion deny-list must not be empty");
+  ASSIGN_OR_RETURN(const TextNormalizer* normalizer, TextNormalizer::Get());
+  absl::flat_hash_set<std::string> words;
+  absl::flat_hash_set<std::string> stems;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const DiscretionTerm& term = terms[i];
+    if (term.text.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i, " is empty"));
     }
-    for (char c : word) {
-      if (!absl::ascii_isalpha(static_cast<unsigned char>(c))) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "discretion deny-list entry ", i, " must be ASCII letters only (words are matched whole)"));
-      }
+    if (!IsValidUtf8(term.text)) {
+      return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i, " is not UTF-8"));
     }
-    lowered.insert(absl::AsciiStrToLower(word));
+    // Both splits of a single word yield that word once each.
+    const std::vector<std::string> reduced = normalizer->Words(term.text);
+    if (reduced.empty() || std::any_of(reduced.begin(), reduced.end(),
+                                       [&](const std::string& w) { return w != reduced.front(); })) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "discretion deny-list entry ", i, " must be exactly one word (letters or digits of any script)"));
+    }
+    if (term.match == TermMatch::kStem) {
+      if (CodePoints(reduced.front()) < kMinStemCharacters) {
+        return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i,
+                                                       " is a stem shorter than ", kMinStemCharacters,
+                                                       " characters (it would refuse ordinary words)"));
+      }
+      stems.insert(reduced.front());
+    } else {
+      words.insert(reduced.front());
+    }
   }
-  return DiscretionPolicy(std::move(lowered));
+  return DiscretionPolicy(*normalizer, std::move(words),
+                          std::vector<std::string>(stems.begin(), stems.end()));
 }
 
 const DiscretionPolicy& DiscretionPolicy::Default() {
-  static const auto* const kDefault = new DiscretionPolicy(*Create(DefaultDeniedWords()));
+  static const auto* const kDefault = [] {
+    absl::StatusOr<std::vector<DiscretionTerm>> terms = DefaultTerms();
+    absl::StatusOr<DiscretionPolicy> policy =
+        terms.ok() ? Create(*terms) : absl::StatusOr<DiscretionPolicy>(terms.status());
+    if (!policy.ok()) {
+      // Only a broken build (a shipped list that does not parse) or missing ICU data gets here; sending
+      // unchecked reminders instead is not an option.
+      std::fprintf(stderr, "discretion: the built-in policy cannot be built: %s\n",
+                   std::string(policy.status().message()).c_str());
+      std::abort();
+    }
+    return new DiscretionPolicy(*std::move(policy));
+  }();
   return *kDefault;
 }
 
 bool DiscretionPolicy::ContainsDeniedWord(absl::string_view text) const {
-  std::string word;
-  auto denied = [&] {
-    bool hit = !word.empty() && words_.contains(word);
-    word.clear();
-    return hit;
-  };
-  for (size_t i = 0; i < text.size();) {
-    size_t invisible = 0;
-    if (InvisibleAt(text, i, &invisible)) {
-      i += invisible;
-      continue;
+  if (!IsValidUtf8(text)) return true;
+  for (const std::string& word : normalizer_->Words(text)) {
+    if (words_.contains(word)) return true;
+    for (const std::string& stem : stems_) {
+      if (absl::StrContains(word, stem)) return true;
     }
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (absl::ascii_isalpha(c)) {
-      word.push_back(absl::ascii_tolower(c));
-    } else if (denied()) {
-      return true;
-    }
-    ++i;
   }
-  return denied();
+  return false;
 }
 
 absl::Status DiscretionPolicy::CheckDiscreet(absl::string_view text, absl::string_view what) const {

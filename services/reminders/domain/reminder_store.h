@@ -41,6 +41,14 @@ struct AttemptOutcome {
   std::string dead_reason;
 };
 
+// A reminder claimed for one attempt, with the lease that claim holds. A lease belongs to one claim, not to a
+// worker: once it expires and the reminder is claimed again (by any worker, the same process included), the
+// first claim can no longer record an outcome.
+struct ClaimedReminder {
+  ReminderProto reminder;
+  std::string lease;  // names this claim; Finish takes it back
+};
+
 // The database holds every reminder and its state: the source of truth that Redis's due index is rebuilt
 // from.
 class ReminderStore {
@@ -57,7 +65,8 @@ class ReminderStore {
   virtual absl::StatusOr<int> CancelByOwner(const std::string& clinic_id, const std::string& owner_ref,
                                             int64_t before_generation, const audit::AuditEntry& audit) = 0;
   virtual absl::StatusOr<ReminderProto> Get(const std::string& clinic_id, const std::string& reminder_id) = 0;
-  // Up to page_size reminders after `after_id` (empty: from the start) in id order.
+  // Up to page_size reminders after `after_id` (empty: from the start) in id order, without recipient and
+  // parameters (a listing shows neither, so they are not opened).
   virtual absl::StatusOr<ReminderPage> List(const std::string& clinic_id, const std::string& owner_ref,
                                             std::optional<ReminderState> state, int page_size,
                                             const std::string& after_id) = 0;
@@ -69,16 +78,18 @@ class ReminderStore {
 
   // Claims a reminder for one attempt: a conditional update that succeeds only while it is due and not final
   // and not leased by another live worker. The re-check of cancellation just before sending is this claim.
-  // nullopt when someone else has it, it was cancelled, or it is already done.
-  virtual absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
-                                                             const std::string& worker, absl::Time now,
-                                                             absl::Duration lease) = 0;
+  // nullopt when someone else has it, it was cancelled, or it is already done. `worker` is recorded in the
+  // lease for operators; the lease itself is new for every claim.
+  virtual absl::StatusOr<std::optional<ClaimedReminder>> Claim(const std::string& reminder_id,
+                                                               const std::string& worker, absl::Time now,
+                                                               absl::Duration lease) = 0;
   // Marks reminders the due index just moved into its stream as queued, where they are still scheduled or
   // failed (a worker may already have claimed one); returns how many changed. The state is for support and
   // metrics: a claim accepts scheduled and queued alike.
   virtual absl::StatusOr<int> MarkQueued(const std::vector<std::string>& reminder_ids) = 0;
-  // Records the attempt's outcome, only if `worker` still holds the lease (ABORTED otherwise).
-  virtual absl::Status Finish(const std::string& reminder_id, const std::string& worker,
+  // Records the attempt's outcome, only while the claim that got `lease` still holds it; ABORTED ("lease
+  // lost") when it expired and the reminder was claimed again, or was cancelled or finished meanwhile.
+  virtual absl::Status Finish(const std::string& reminder_id, const std::string& lease,
                               const AttemptOutcome& outcome, absl::Time now) = 0;
   // Reminders the due index must hold, with their next attempt time: scheduled, queued or failed ones, and
   // delivering ones whose lease expired. Pages in id order: pass the last id of a page to get the next.

@@ -6,6 +6,7 @@
 #include "common/crypto/sensitive_fields.h"
 #include "common/db/advisory_lock.h"
 #include "common/status/status_macros.h"
+#include "common/time/uuid.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
 
@@ -21,6 +22,11 @@ constexpr char kColumns[] =
     "reminder_id, clinic_id, owner_ref, channel, sealed, recipient_sealed, template_id, params_sealed, "
     "time_zone, quiet_start_min, quiet_end_min, due_at, next_attempt_at, state, attempts, dead_reason, "
     "delivered_at, created_at, delivery_id, owner_generation";
+// A listing returns no recipient and no parameters, so it neither reads nor opens the sealed columns.
+constexpr char kListColumns[] =
+    "reminder_id, clinic_id, owner_ref, channel, template_id, time_zone, quiet_start_min, quiet_end_min, "
+    "due_at, next_attempt_at, state, attempts, dead_reason, delivered_at, created_at, delivery_id, "
+    "owner_generation";
 
 crypto::SealBinding BindingOf(const ReminderProto& r) {
   return {r.clinic_id(), r.reminder_id(), kRecordVersion};
@@ -75,7 +81,7 @@ absl::Status SqlReminderStore::OpenLegacyColumns(const db::Row& row, ReminderPro
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReminderProto> SqlReminderStore::FromRow(const db::Row& row) {
+absl::StatusOr<ReminderProto> SqlReminderStore::FromRow(const db::Row& row, bool open_sealed) {
   ReminderProto r;
   ASSIGN_OR_RETURN(*r.mutable_reminder_id(), row.GetText("reminder_id"));
   ASSIGN_OR_RETURN(*r.mutable_clinic_id(), row.GetText("clinic_id"));
@@ -83,11 +89,13 @@ absl::StatusOr<ReminderProto> SqlReminderStore::FromRow(const db::Row& row) {
   ASSIGN_OR_RETURN(int64_t channel, row.GetInt64("channel"));
   r.set_channel(static_cast<tandem::reminders::v1::Channel>(channel));
   ASSIGN_OR_RETURN(*r.mutable_template_id(), row.GetText("template_id"));
-  ASSIGN_OR_RETURN(absl::optional<std::string> sealed, row.GetOptionalBytes("sealed"));
-  if (sealed.has_value()) {
-    RETURN_IF_ERROR(crypto::OpenSensitiveFields(cipher_, BindingOf(r), *sealed, r));
-  } else {
-    RETURN_IF_ERROR(OpenLegacyColumns(row, r));
+  if (open_sealed) {
+    ASSIGN_OR_RETURN(absl::optional<std::string> sealed, row.GetOptionalBytes("sealed"));
+    if (sealed.has_value()) {
+      RETURN_IF_ERROR(crypto::OpenSensitiveFields(cipher_, BindingOf(r), *sealed, r));
+    } else {
+      RETURN_IF_ERROR(OpenLegacyColumns(row, r));
+    }
   }
   ASSIGN_OR_RETURN(*r.mutable_time_zone(), row.GetText("time_zone"));
   ASSIGN_OR_RETURN(auto quiet_start, row.GetOptionalInt64("quiet_start_min"));
@@ -239,7 +247,7 @@ absl::StatusOr<ReminderPage> SqlReminderStore::List(const std::string& clinic_id
   // Ids are UUIDv7, so "after this id" pages in creation order (keyset paging: rows inserted meanwhile never
   // shift a later page).
   std::string sql =
-      absl::StrCat("SELECT ", kColumns, " FROM reminders WHERE clinic_id = $1 AND reminder_id > $2");
+      absl::StrCat("SELECT ", kListColumns, " FROM reminders WHERE clinic_id = $1 AND reminder_id > $2");
   std::vector<db::Value> params = {clinic_id, after_id};
   if (!owner_ref.empty()) {
     params.emplace_back(owner_ref);
@@ -254,7 +262,7 @@ absl::StatusOr<ReminderPage> SqlReminderStore::List(const std::string& clinic_id
   RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kRead, [&](db::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(db::ResultSet rows, tx.Execute(sql, params));
     for (int i = 0; i < rows.size() && i < page_size; ++i) {
-      ASSIGN_OR_RETURN(ReminderProto r, FromRow(rows[i]));
+      ASSIGN_OR_RETURN(ReminderProto r, FromRow(rows[i], /*open_sealed=*/false));
       page.reminders.push_back(std::move(r));
     }
     if (rows.size() > page_size) page.last_id = page.reminders.back().reminder_id();
@@ -283,8 +291,11 @@ absl::StatusOr<TemplateProto> SqlReminderStore::GetTemplate(const std::string& c
   std::optional<TemplateProto> result;
   RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kRead, [&](db::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(db::ResultSet rows,
-                     tx.Execute("SELECT sender_name, subject, body, discreet FROM reminder_templates "
-                                "WHERE clinic_id = $1 AND template_id = $2",
+                     // Discreet unless a clinic admin opted the template out (reminder_template_discretion).
+                     tx.Execute("SELECT t.sender_name, t.subject, t.body, NOT EXISTS (SELECT 1 FROM "
+                                "reminder_template_discretion d WHERE d.clinic_id = t.clinic_id AND "
+                                "d.template_id = t.template_id AND d.opted_out) AS discreet "
+                                "FROM reminder_templates t WHERE t.clinic_id = $1 AND t.template_id = $2",
                                 {clinic_id, template_id}));
     if (rows.empty()) return absl::OkStatus();
     TemplateProto t;
@@ -302,10 +313,13 @@ absl::StatusOr<TemplateProto> SqlReminderStore::GetTemplate(const std::string& c
   return *std::move(result);
 }
 
-absl::StatusOr<std::optional<ReminderProto>> SqlReminderStore::Claim(const std::string& reminder_id,
-                                                                     const std::string& worker,
-                                                                     absl::Time now, absl::Duration lease) {
-  std::optional<ReminderProto> result;
+// The lease is stored in lease_owner: the worker's id for operators, then a value new for this claim, so
+// that a later claim by the same worker holds a different lease.
+absl::StatusOr<std::optional<ClaimedReminder>> SqlReminderStore::Claim(const std::string& reminder_id,
+                                                                       const std::string& worker,
+                                                                       absl::Time now, absl::Duration lease) {
+  const std::string lease_id = absl::StrCat(worker, "/", NewUuidV7(clock_));
+  std::optional<ClaimedReminder> result;
   RETURN_IF_ERROR(db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(
         db::ResultSet claimed,
@@ -313,7 +327,7 @@ absl::StatusOr<std::optional<ReminderProto>> SqlReminderStore::Claim(const std::
             "UPDATE reminders SET state = $1, lease_owner = $2, lease_until = $3, attempts = attempts + 1 "
             "WHERE reminder_id = $4 AND next_attempt_at <= $5 AND "
             "(state IN ($6, $7, $8) OR (state = $1 AND lease_until < $5))",
-            {StateName(ReminderState::kDelivering), worker, now + lease, reminder_id, now,
+            {StateName(ReminderState::kDelivering), lease_id, now + lease, reminder_id, now,
              StateName(ReminderState::kScheduled), StateName(ReminderState::kQueued),
              StateName(ReminderState::kFailed)}));
     if (claimed.affected_rows() != 1) return absl::OkStatus();
@@ -321,7 +335,8 @@ absl::StatusOr<std::optional<ReminderProto>> SqlReminderStore::Claim(const std::
                      tx.Execute(absl::StrCat("SELECT ", kColumns, " FROM reminders WHERE reminder_id = $1"),
                                 {reminder_id}));
     if (rows.empty()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(result, FromRow(rows[0]));
+    ASSIGN_OR_RETURN(ReminderProto claimed_reminder, FromRow(rows[0]));
+    result = ClaimedReminder{std::move(claimed_reminder), lease_id};
     return absl::OkStatus();
   }));
   return result;
@@ -347,7 +362,7 @@ absl::StatusOr<int> SqlReminderStore::MarkQueued(const std::vector<std::string>&
   return changed;
 }
 
-absl::Status SqlReminderStore::Finish(const std::string& reminder_id, const std::string& worker,
+absl::Status SqlReminderStore::Finish(const std::string& reminder_id, const std::string& lease,
                                       const AttemptOutcome& outcome, absl::Time now) {
   return db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
     absl::optional<absl::Time> delivered_at;
@@ -362,7 +377,7 @@ absl::Status SqlReminderStore::Finish(const std::string& reminder_id, const std:
             "WHERE reminder_id = $5 AND state = $6 AND lease_owner = $7",
             {StateName(outcome.state),
              outcome.state == ReminderState::kFailed ? outcome.next_attempt_at : now, delivered_at,
-             dead_reason, reminder_id, StateName(ReminderState::kDelivering), worker}));
+             dead_reason, reminder_id, StateName(ReminderState::kDelivering), lease}));
     if (result.affected_rows() != 1) return absl::AbortedError("lease lost before the attempt was recorded");
     return absl::OkStatus();
   });

@@ -31,18 +31,19 @@ class SqlReminderStore final : public ReminderStore {
   absl::Status PutTemplate(const TemplateProto& reminder_template, const audit::AuditEntry& audit) override;
   absl::StatusOr<TemplateProto> GetTemplate(const std::string& clinic_id,
                                             const std::string& template_id) override;
-  absl::StatusOr<std::optional<ReminderProto>> Claim(const std::string& reminder_id,
-                                                     const std::string& worker, absl::Time now,
-                                                     absl::Duration lease) override;
+  absl::StatusOr<std::optional<ClaimedReminder>> Claim(const std::string& reminder_id,
+                                                       const std::string& worker, absl::Time now,
+                                                       absl::Duration lease) override;
   absl::StatusOr<int> MarkQueued(const std::vector<std::string>& reminder_ids) override;
-  absl::Status Finish(const std::string& reminder_id, const std::string& worker,
-                      const AttemptOutcome& outcome, absl::Time now) override;
+  absl::Status Finish(const std::string& reminder_id, const std::string& lease, const AttemptOutcome& outcome,
+                      absl::Time now) override;
   absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> Indexable(absl::Time now,
                                                                             const std::string& after_id,
                                                                             int limit) override;
 
  private:
-  absl::StatusOr<ReminderProto> FromRow(const db::Row& row);
+  // Without `open_sealed` the recipient and parameters stay empty and the row need not hold their columns.
+  absl::StatusOr<ReminderProto> FromRow(const db::Row& row, bool open_sealed = true);
   absl::Status OpenLegacyColumns(const db::Row& row, ReminderProto& r);
   absl::StatusOr<int> CancelUnsent(db::Transaction& tx, const std::string& clinic_id,
                                    const std::string& owner_ref, int64_t before_generation);

@@ -1,0 +1,18 @@
+# Script mode: writes FILES as byte arrays (any text survives unchanged) and a function FUNCTION in NAMESPACE that
+# lists them as (file name, contents).
+string(REPLACE "|" ";" FILES "${FILES}")
+set(body "")
+set(entries "")
+set(i 0)
+foreach(f IN LISTS FILES)
+  get_filename_component(base "${f}" NAME)
+  file(SIZE "${f}" size)
+  file(READ "${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "constexpr unsigned char kFile${i}[] = {${hex}0};\n")
+  string(APPEND entries "      {\"${base}\", std::string_view(reinterpret_cast<const char*>(kFile${i}), ${size})},\n")
+  math(EXPR i "${i}+1")
+endforeach()
+file(WRITE "${OUT}.tmp" "// Generated from data files; do not edit.\n#include <string_view>\n#include <utility>\n#include <vector>\n\nnamespace {\n${body}}  // namespace\n\nnamespace ${NAMESPACE} {\n\nconst std::vector<std::pair<std::string_view, std::string_view>>& ${FUNCTION}() {\n  static const auto* const kFiles = new std::vector<std::pair<std::string_view, std::string_view>>{\n${entries}  };\n  return *kFiles;\n}\n\n}  // namespace ${NAMESPACE}\n")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
+file(REMOVE "${OUT}.tmp")
