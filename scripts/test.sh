@@ -2,8 +2,8 @@
 # Installs what is missing, builds, and runs every test: the README's test command and what CI runs.
 #
 #   scripts/test.sh            everything (gcc -Werror build + all tests, sanitizer run of the common tests,
-#                              fuzz targets, clang-format and clang-tidy (scripts/lint.sh: every file on a fresh
-#                              machine, then what changed since the last passing run), benchmarks in smoke mode)
+#                              fuzz targets, clang-format and clang-tidy (scripts/lint.sh: the files changed since
+#                              .ci/lint-base, or since the last passing run here), benchmarks in smoke mode)
 #   TANDEM_TEST_QUICK=1 ...    only the -Werror build and its tests
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -96,8 +96,9 @@ absl::StatusOr<std::string> ClinicalCipher::Seal(const std::string& clinic_id, a
   std::string out;
   out.reserve(kHeaderBytes + body.size());
   out.push_back(kFormatV1);
-  for (int shift = 24; shift >= 0; shift -= 8)
+  for (int shift = 24; shift >= 0; shift -= 8) {
     out.push_back(static_cast<char>((key.version >> shift) & 0xFF));
+  }
   out.append(body);
   return out;
 }

@@ -77,8 +77,9 @@ absl::Status SqlDataKeyStore::Rewrap(const WrappedDataKey& key, const std::strin
                    "WHERE clinic_id = $3 AND version = $4 AND kek_id = $5",
                    {db::Value(key.kek_id), db::Value(db::Bytes{key.wrapped}), db::Value(key.clinic_id),
                     db::Value(key.version), db::Value(expected_kek_id)}));
-    if (result.affected_rows() != 1)
+    if (result.affected_rows() != 1) {
       return absl::AbortedError("data key changed during rotation; run it again");
+    }
     return absl::OkStatus();
   });
 }

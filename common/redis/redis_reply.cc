@@ -2,10 +2,12 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cstdint>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace tandem::redis {
@@ -151,7 +153,37 @@ absl::string_view KindName(RedisReply::Kind kind) {
 
 absl::StatusOr<RedisReply> ConvertReply(const redisReply* reply) { return Convert(reply, 0); }
 
+namespace {
+
+// hiredis 0.14 allocates room for as many elements as an array header claims before reading any of them (1.0
+// added a limit, `maxelements`), so "*1444444444" asks for 11 GB. Every element takes at least three bytes
+// ("+\r\n"), so a header claiming more than the bytes after it could hold is refused before hiredis reads it.
+// Walks the headers as hiredis would; anything malformed is left for hiredis to report.
+absl::Status CheckArrayLengths(absl::string_view resp) {
+  constexpr size_t kMinElementBytes = 3;
+  size_t pos = 0;
+  while (pos < resp.size()) {
+    const char type = resp[pos];
+    const size_t end = resp.find("\r\n", pos + 1);
+    if (end == absl::string_view::npos) break;
+    int64_t number = 0;
+    const bool numeric = absl::SimpleAtoi(resp.substr(pos + 1, end - pos - 1), &number);
+    pos = end + 2;
+    if (!numeric || number <= 0) continue;
+    if (type == '$') {
+      if (static_cast<uint64_t>(number) > resp.size() - pos) break;  // incomplete
+      pos += static_cast<size_t>(number) + 2;
+    } else if (type == '*' && static_cast<uint64_t>(number) > (resp.size() - pos) / kMinElementBytes) {
+      return absl::InvalidArgumentError("redis protocol: an array claims more elements than the reply holds");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<RedisReply>> ParseReplies(absl::string_view resp) {
+  if (absl::Status lengths = CheckArrayLengths(resp); !lengths.ok()) return lengths;
   std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
   if (reader == nullptr) return absl::ResourceExhaustedError("redis reader: out of memory");
   if (!resp.empty() && redisReaderFeed(reader.get(), resp.data(), resp.size()) != REDIS_OK) {

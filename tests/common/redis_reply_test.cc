@@ -129,6 +129,19 @@ TEST(ParseRepliesTest, RejectsGarbageAndIncompleteReplies) {
   EXPECT_TRUE(ParseReplies("").value().empty());
 }
 
+// hiredis 0.14 would allocate the claimed element count (here 11 GB) before reading any element.
+TEST(ParseRepliesTest, RefusesAnArrayClaimingMoreElementsThanTheReplyHolds) {
+  auto huge = ParseReplies("*1444444444\r\n:1\r\n");
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(huge.status().message(), HasSubstr("more elements than the reply holds"));
+  auto nested = ParseReplies("*1\r\n$3\r\n*99\r\n*2\r\n*1444444444\r\n");
+  EXPECT_EQ(nested.status().code(), absl::StatusCode::kInvalidArgument);
+  // A bulk string's bytes are not headers, and arrays that fit still parse.
+  auto fits = ParseReplies("*2\r\n$5\r\n*9999\r\n+\r\n");
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  ASSERT_EQ(fits->size(), 1u);
+}
+
 TEST(RedisReplyTest, ErrorKindIsOnlyTheCode) {
   EXPECT_EQ(RedisReply::Error("WRONGTYPE Operation against a key holding the wrong kind").ErrorKind(),
             "WRONGTYPE");

@@ -28,12 +28,8 @@ using tandem::testing::v1::GetGatewayTestGoalRequest;
 using tandem::testing::v1::ListGatewayTestGoalsRequest;
 using tandem::testing::v1::ReachGatewayTestMilestoneRequest;
 using tandem::testing::v1::UpdateGatewayTestGoalRequest;
-using ::testing::AllOf;
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Key;
 using ::testing::Not;
 using ::testing::Pair;
 using ::testing::SizeIs;
@@ -60,7 +56,9 @@ Violations ViolationsOf(const absl::Status& status) {
 // Everything a client or a log could see of an error.
 std::string Visible(const absl::Status& status) {
   std::string text(status.message());
-  for (const auto& [field, description] : ViolationsOf(status)) text += "|" + field + "|" + description;
+  for (const auto& [field, description] : ViolationsOf(status)) {
+    absl::StrAppend(&text, "|", field, "|", description);
+  }
   return text;
 }
 
@@ -474,8 +472,9 @@ TEST(FillRequestTest, StructuralLimits) {
 
   // A flood of problems is capped.
   std::string flood = "{";
-  for (int i = 0; i < 100; ++i)
-    flood += (i ? "," : "") + std::string("\"unknown") + std::to_string(i) + "\": 1";
+  for (int i = 0; i < 100; ++i) {
+    absl::StrAppend(&flood, i > 0 ? "," : "", "\"unknown", i, "\": 1");
+  }
   flood += "}";
   CreateGatewayTestGoalRequest flooded;
   Violations violations = ViolationsOf(Fill("POST", "/v1/test/clients/c1/goals", flood, flooded));
