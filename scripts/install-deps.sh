@@ -26,6 +26,8 @@ packages=(
   libicu-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev tzdata python3 python3-grpcio procps wrk curl
+  # an SMTP server that speaks STARTTLS for the email channel's tests (a library: no system mail service)
+  python3-aiosmtpd
 )
 fi
 

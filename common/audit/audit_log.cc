@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/db/value.h"
+#include "common/status/server_only_message.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
 
@@ -93,14 +94,24 @@ absl::StatusOr<std::string> AuditLog::Append(db::Transaction& tx, const AuditEnt
   // Microseconds: what both dialects store, so a page token compares exactly against the stored value.
   const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_.Now()));
   std::string id = NewUuidV7(clock_);
-  RETURN_IF_ERROR(
+  absl::Status inserted =
       tx.Execute(absl::StrCat("INSERT INTO audit_log (", kColumns,
                               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
                  {id, entry.clinic_id, now, entry.actor, OrNull(entry.actor_role), OrNull(entry.on_behalf_of),
                   entry.action, OrNull(entry.resource_type), OrNull(entry.resource_id),
                   OrNull(entry.client_id), OrNull(entry.request_id), entry.outcome, OrNull(entry.reason)})
-          .status());
-  return id;
+          .status();
+  if (inserted.ok()) return id;
+  // A conflict or a timeout keeps its code, so that the caller retries the whole transaction; any other
+  // refusal (a full disk, a revoked grant, a trigger) is the trail being unavailable, which fails the write
+  // it records: UNAVAILABLE, as for a read whose row cannot be written, with the cause for the operator.
+  if (inserted.code() == absl::StatusCode::kAborted ||
+      inserted.code() == absl::StatusCode::kDeadlineExceeded ||
+      inserted.code() == absl::StatusCode::kUnavailable) {
+    return inserted;
+  }
+  return MarkServerOnlyMessage(
+      absl::UnavailableError(absl::StrCat("the audit trail is unavailable: ", inserted.message())));
 }
 
 absl::StatusOr<std::string> AuditLog::Append(const AuditEntry& entry) const {
@@ -110,6 +121,13 @@ absl::StatusOr<std::string> AuditLog::Append(const AuditEntry& entry) const {
     return absl::OkStatus();
   }));
   return id;
+}
+
+absl::Status AuditLog::AppendAll(const std::vector<AuditEntry>& entries) const {
+  return db_.RunInTransaction(db::TxMode::kWrite, [&](db::Transaction& tx) -> absl::Status {
+    for (const AuditEntry& entry : entries) RETURN_IF_ERROR(Append(tx, entry).status());
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<AuditPage> AuditLog::List(absl::string_view clinic_id, const AuditFilter& filter,

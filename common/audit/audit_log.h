@@ -46,6 +46,9 @@ class AuditLog {
   // Appends in a transaction of its own (e.g. for a denial, where there is no other work).
   absl::StatusOr<std::string> Append(const AuditEntry& entry) const;
 
+  // Appends every entry in one transaction of its own: all of them or none (a listing's row per record).
+  absl::Status AppendAll(const std::vector<AuditEntry>& entries) const;
+
   // A clinic's entries matching `filter`, newest first. page_size 0 means kDefaultPageSize; larger than
   // kMaxPageSize is clamped. `page_token` is empty or a next_page_token from an earlier call
   // (INVALID_ARGUMENT otherwise).

@@ -39,9 +39,9 @@ absl::string_view BearerTokenOf(const grpc::ServerContextBase& context) {
   return absl::StripAsciiWhitespace(value.substr(kScheme.size()));
 }
 
-absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context,
-                                             const auth::JwtVerifier& verifier,
-                                             absl::string_view service_name) {
+absl::StatusOr<auth::Principal> AuthenticateBearer(const grpc::ServerContextBase& context,
+                                                   const auth::JwtVerifier& verifier,
+                                                   absl::string_view service_name) {
   absl::string_view token = BearerTokenOf(context);
   if (token.empty()) return absl::UnauthenticatedError("missing bearer token");
   absl::StatusOr<auth::Principal> principal = verifier.Verify(token);
@@ -51,15 +51,30 @@ absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& cont
                                           service_name) == principal->audiences.end()) {
     return absl::UnauthenticatedError("invalid token: issued for another service");
   }
+  return principal;
+}
+
+absl::Status AttachEndUser(const grpc::ServerContextBase& context, const auth::JwtVerifier& verifier,
+                           absl::string_view service_name, auth::Principal& principal) {
   absl::string_view end_user_token = HeaderOf(context, kEndUserHeader);
-  if (end_user_token.empty()) return principal;
-  if (!principal->IsService()) {
+  if (end_user_token.empty()) return absl::OkStatus();
+  if (!principal.IsService()) {
     return absl::PermissionDeniedError("only services may act on behalf of an end user");
   }
   absl::StatusOr<auth::Principal> end_user =
-      verifier.VerifyAssertion(end_user_token, principal->subject, service_name);
+      verifier.VerifyAssertion(end_user_token, principal.subject, service_name);
   if (!end_user.ok()) return absl::UnauthenticatedError("invalid end-user assertion");
-  principal->end_user = std::make_shared<const auth::Principal>(*std::move(end_user));
+  principal.end_user = std::make_shared<const auth::Principal>(*std::move(end_user));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& context,
+                                             const auth::JwtVerifier& verifier,
+                                             absl::string_view service_name) {
+  absl::StatusOr<auth::Principal> principal = AuthenticateBearer(context, verifier, service_name);
+  if (!principal.ok()) return principal;
+  absl::Status attached = AttachEndUser(context, verifier, service_name, *principal);
+  if (!attached.ok()) return attached;
   return principal;
 }
 

@@ -34,6 +34,15 @@ absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContextBase& cont
                                              const auth::JwtVerifier& verifier,
                                              absl::string_view service_name);
 
+// Authenticate in its two steps, for a caller that treats them apart (the service kit audits the refusal of
+// an authenticated person who sent an end-user assertion, and counts a bad token as unauthenticated):
+// the bearer token alone, then the end-user assertion attached to that principal.
+absl::StatusOr<auth::Principal> AuthenticateBearer(const grpc::ServerContextBase& context,
+                                                   const auth::JwtVerifier& verifier,
+                                                   absl::string_view service_name);
+absl::Status AttachEndUser(const grpc::ServerContextBase& context, const auth::JwtVerifier& verifier,
+                           absl::string_view service_name, auth::Principal& principal);
+
 // The status a handler returns to the caller. Internal failures (INTERNAL, UNKNOWN, DATA_LOSS) are logged
 // with the request id and replaced by a generic message, so no SQL, path or clinical text crosses the
 // boundary. A status marked server-only (a database's report, common/status/server_only_message.h) is logged

@@ -65,6 +65,24 @@ absl::Status Call::AuditRead(absl::string_view resource_id, absl::string_view cl
   return absl::UnavailableError("the audit trail is unavailable; nothing was read");
 }
 
+absl::Status Call::AuditList(const std::vector<std::string>& resource_ids,
+                             const std::vector<std::string>& client_ids) const {
+  if (!client_ids.empty() && client_ids.size() != resource_ids.size()) {
+    return absl::InternalError("AuditList: one client id per record, or none");
+  }
+  std::vector<audit::AuditEntry> entries;
+  if (resource_ids.empty()) entries.push_back(SuccessEntry({}));
+  for (size_t i = 0; i < resource_ids.size(); ++i) {
+    entries.push_back(
+        SuccessEntry(resource_ids[i], client_ids.empty() ? absl::string_view() : client_ids[i]));
+  }
+  absl::Status appended = audit_->AppendAll(entries);
+  if (appended.ok()) return absl::OkStatus();
+  log::Error("audit_append_failed",
+             {{"request_id", request_id_}, {"code", absl::StatusCodeToString(appended.code())}});
+  return absl::UnavailableError("the audit trail is unavailable; nothing was read");
+}
+
 RpcKit::RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifier& verifier,
                const audit::AuditLog& audit, WorkerPool& workers)
     : service_name_(std::move(service_name)),
@@ -75,13 +93,21 @@ RpcKit::RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifi
 
 RpcKit::Admission RpcKit::Admit(const grpc::ServerContextBase& context, absl::string_view method,
                                 const std::string& clinic_id) const {
-  absl::StatusOr<auth::Principal> caller = Authenticate(context, verifier_, service_name_);
+  absl::StatusOr<auth::Principal> caller = AuthenticateBearer(context, verifier_, service_name_);
   if (!caller.ok()) {
     Metrics().unauthenticated.WithLabels({service_name_}).Increment();
     return {caller.status(), std::nullopt};
   }
+  // A person's valid token with an end-user assertion beside it is an authenticated caller refused (and
+  // audited like any refusal); a bad assertion is as unauthenticated as a bad token.
+  absl::Status attached = AttachEndUser(context, verifier_, service_name_, *caller);
+  if (absl::IsUnauthenticated(attached)) {
+    Metrics().unauthenticated.WithLabels({service_name_}).Increment();
+    return {attached, std::nullopt};
+  }
   const RpcRule* rule = table_.Find(method);
-  absl::Status decision = rule == nullptr
+  absl::Status decision = !attached.ok() ? attached
+                          : rule == nullptr
                               ? absl::PermissionDeniedError("this method has no authorization rule")
                               : CheckRule(*rule, *caller, clinic_id);
   std::string request_id = SafeRequestId(context);

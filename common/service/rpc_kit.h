@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +47,12 @@ class Call {
   // For reads, which have no write transaction to join: appends the success row in a transaction of its own.
   // A read whose row cannot be written must not be answered, so the error (UNAVAILABLE) is the call's.
   absl::Status AuditRead(absl::string_view resource_id, absl::string_view client_id = {}) const;
+
+  // For a listing or an export: one row per record it returned, so that the trail says who saw each record,
+  // all in one transaction (one row without a record when it returned none). `client_ids`, when given, are
+  // the owners of `resource_ids`, index by index. UNAVAILABLE, as for AuditRead, when they cannot be written.
+  absl::Status AuditList(const std::vector<std::string>& resource_ids,
+                         const std::vector<std::string>& client_ids = {}) const;
 
  private:
   auth::Principal caller_;

@@ -99,6 +99,24 @@ TEST(SubprocessTest, StopEscalatesToSigkill) {
   EXPECT_FALSE(PidExists(pid));
 }
 
+TEST(SubprocessTest, Kill9SucceedsOnlyOnALiveChild) {
+  SubprocessOptions options;
+  options.argv = {"/bin/sh", "-c", "while :; do sleep 1; done"};
+  auto live = Subprocess::Start(options);
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_TRUE((*live)->Kill9().ok());
+  // A second kill, like a kill of a child that crashed before it, hits nothing: a crash test must not pass.
+  EXPECT_EQ((*live)->Kill9().code(), absl::StatusCode::kFailedPrecondition);
+
+  options.argv = {"/bin/sh", "-c", "exit 3"};
+  auto exited = Subprocess::Start(options);
+  ASSERT_TRUE(exited.ok()) << exited.status();
+  ASSERT_TRUE((*exited)->Wait(absl::Seconds(10)).ok());
+  absl::Status killed = (*exited)->Kill9();
+  EXPECT_EQ(killed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(killed.message().find("exit code 3"), absl::string_view::npos) << killed;
+}
+
 TEST(SubprocessTest, ChildStartedFromAnEndedThreadSurvivesIt) {
   // The parent-death signal is tied to the forking thread; the fixture forks from a long-lived one.
   std::unique_ptr<Subprocess> process;

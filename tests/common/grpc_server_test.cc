@@ -376,10 +376,47 @@ TEST_F(GrpcServerTest, InternalErrorsAreGenericForTheCaller) {
   EXPECT_THAT(status.error_message(), HasSubstr("req-fail-1"));
 }
 
+// Overall health from grpc.health.v1.Health/Check over the network, through the generic path so the test
+// needs no generated health stubs: the serialized HealthCheckResponse ("\x08\x01" is SERVING, "\x08\x02"
+// NOT_SERVING) or the call's error.
+grpc::Status CheckHealth(grpc::GenericStub& stub, std::string* answer) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  grpc::Slice empty_request("");  // HealthCheckRequest{service: ""}
+  grpc::ByteBuffer request(&empty_request, 1);
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  answer->clear();
+  std::vector<grpc::Slice> slices;
+  if (status.ok() && response.Dump(&slices).ok()) {
+    for (auto& slice : slices) answer->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return status;
+}
+
 TEST_F(GrpcServerTest, GracefulShutdownLetsInFlightCallFinish) {
+  const std::string serving("\x08\x01", 2);
+  const std::string not_serving("\x08\x02", 2);
   std::unique_ptr<TestEchoService> service;
-  auto host = StartServer({}, service);
-  auto stub = Connect(host->port());
+  ServerOptions options;
+  // Long enough for health checks to see NOT_SERVING before new calls are refused.
+  options.drain_delay = absl::Seconds(1);
+  auto host = StartServer(options, service);
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(host->port()), grpc::InsecureChannelCredentials());
+  auto stub = EchoService::NewStub(channel);
+  grpc::GenericStub health(channel);
+  std::string answer;
+  ASSERT_TRUE(CheckHealth(health, &answer).ok());
+  ASSERT_EQ(answer, serving);
+
   EchoRequest block;
   block.set_message("block");
   grpc::ClientContext context;
@@ -393,8 +430,16 @@ TEST_F(GrpcServerTest, GracefulShutdownLetsInFlightCallFinish) {
   service->entered.WaitForNotification();
 
   std::thread shutdown([&] { host->Shutdown(absl::Seconds(10)); });
-  while (host->serving()) absl::SleepFor(absl::Milliseconds(1));
-  // Draining: health is NOT_SERVING but the in-flight call is still running.
+  // Draining: the health service answers NOT_SERVING (load balancers stop routing) ...
+  grpc::Status checked;
+  do {
+    checked = CheckHealth(health, &answer);
+  } while (checked.ok() && answer == serving);
+  EXPECT_TRUE(checked.ok()) << "refused new calls without answering NOT_SERVING first: "
+                            << checked.error_message();
+  EXPECT_EQ(answer, not_serving);
+  // ... then new calls are refused, while the in-flight call is still running and gets to finish.
+  while (CheckHealth(health, &answer).ok()) absl::SleepFor(absl::Milliseconds(5));
   EXPECT_FALSE(done.HasBeenNotified());
   service->release.Notify();
   done.WaitForNotification();

@@ -1,12 +1,19 @@
 #include "services/reminders/channels/log_channel.h"
 
+#include <algorithm>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "common/log/log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/sinks/ostream_sink.h"
 
 namespace tandem::reminders {
 namespace {
@@ -63,12 +70,39 @@ TEST(LogChannelTest, RefusesMalformedMessages) {
   EXPECT_EQ(calls, 0);
 }
 
-TEST(LogChannelTest, DefaultSinkWritesThroughCommonLog) {
+// What an operator's log really receives: one JSON line at info saying which reminder was delivered, with
+// nothing of who it was for or what it said.
+TEST(LogChannelTest, DefaultSinkWritesOneDeliveryLineThroughCommonLog) {
+  log::Init("reminders", "debug");
+  std::ostringstream captured;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured);
+  log::AddSink(sink);
   LogChannel channel;
   OutboundMessage message;
   message.idempotency_id = "r-2";
-  message.recipient = "client-7";
-  EXPECT_TRUE(channel.Send(message).ok());
+  message.recipient = "zzpatient@example.org";
+  message.sender_name = "ZZSENDERZZ";
+  message.subject = "ZZSUBJECTZZ";
+  message.body = "ZZCLINICALZZ";
+  message.due_at = absl::FromCivil(absl::CivilSecond(2026, 7, 14, 16, 0, 0), absl::UTCTimeZone());
+  const absl::Status sent = channel.Send(message);
+  log::RemoveSink(sink);
+  ASSERT_TRUE(sent.ok()) << sent;
+
+  const std::string out = captured.str();
+  ASSERT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+  const nlohmann::json line = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(line.is_discarded()) << out;
+  EXPECT_EQ(line["level"], "info");
+  EXPECT_EQ(line["service"], "reminders");
+  EXPECT_EQ(line["event"], "reminder_delivered_to_log");
+  EXPECT_EQ(line["reminder_id"], "r-2");
+  EXPECT_EQ(line["recipient_kind"], "email");
+  EXPECT_EQ(line["text_bytes"], 12);
+  EXPECT_EQ(line["due_at"], "2026-07-14T16:00:00Z");
+  for (const char* secret : {"zzpatient", "example.org", "ZZSENDERZZ", "ZZSUBJECTZZ", "ZZCLINICALZZ"}) {
+    EXPECT_THAT(out, Not(HasSubstr(secret)));
+  }
 }
 
 }  // namespace

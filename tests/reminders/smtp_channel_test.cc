@@ -7,8 +7,11 @@
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/fixtures/temp_dir.h"
 #include "tests/reminders/fake_smtp_server.h"
 #include "tests/reminders/test_http_server.h"
+#include "tests/reminders/test_pki.h"
+#include "tests/reminders/tls_smtp_server.h"
 
 namespace tandem::reminders {
 namespace {
@@ -21,6 +24,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
+using testing::TlsSmtpServer;
 
 const absl::Time kNow = absl::FromCivil(absl::CivilSecond(2026, 7, 13, 9, 30, 0), absl::UTCTimeZone());
 
@@ -269,6 +273,115 @@ TEST(SmtpChannelTest, CreateValidatesConfiguration) {
   SmtpChannelOptions timeout = base;
   timeout.connect_timeout = absl::ZeroDuration();
   EXPECT_EQ(create(timeout).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// STARTTLS against a real SMTP server (aiosmtpd) with certificates from a CA made for each test. The server
+// insists on STARTTLS before MAIL, so a mail that arrives came over TLS.
+class SmtpStartTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = tandem::testing::MakeTempDir("tandem-smtp-tls");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    dir_ = *dir;
+    auto ca = testing::MakeTestCa(dir_, "clinic");
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    ca_ = *ca;
+  }
+  void TearDown() override { tandem::testing::RemoveTree(dir_); }
+
+  // A server whose certificate `ca_` signed for `names`.
+  std::unique_ptr<TlsSmtpServer> StartServer(const std::string& names = "IP:127.0.0.1,DNS:localhost") {
+    auto cert = testing::IssueServerCertificate(ca_, dir_, "relay", names);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    if (!cert.ok()) return nullptr;
+    TlsSmtpServer::Options options;
+    options.cert_file = cert->cert_file;
+    options.key_file = cert->key_file;
+    return StartServer(options);
+  }
+  static std::unique_ptr<TlsSmtpServer> StartServer(const TlsSmtpServer::Options& options) {
+    // A missing server package fails here, loudly: install-deps installs it, so it is never skipped.
+    auto server = TlsSmtpServer::Start(options);
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? *std::move(server) : nullptr;
+  }
+
+  SmtpChannelOptions StartTlsOptions(int port, std::string ca_file) const {
+    SmtpChannelOptions options = Options(port);
+    options.require_starttls = true;
+    options.ca_file = std::move(ca_file);
+    return options;
+  }
+
+  // A refused session: an error fit for the dispatcher, no recipient in it, and not even a MAIL command sent.
+  static void ExpectRefusedBeforeMail(const absl::Status& status, const TlsSmtpServer& server) {
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.code(), absl::StatusCode::kInternal) << status;
+    EXPECT_NE(status.code(), absl::StatusCode::kUnknown) << status;
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr("sam@")));
+    EXPECT_THAT(server.mail_commands(), IsEmpty());
+    EXPECT_EQ(server.mails().size(), 0u);
+  }
+
+  std::string dir_;
+  testing::PemPair ca_;
+};
+
+TEST_F(SmtpStartTlsTest, DeliversOverStartTlsToAServerTheCaVouchesFor) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  FakeClock clock(kNow);
+  auto channel = MakeChannel(StartTlsOptions(server->port(), ca_.cert_file), clock);
+  ASSERT_NE(channel, nullptr);
+  const absl::Status status = channel->Send(Message());
+  ASSERT_TRUE(status.ok()) << status;
+
+  const auto mails = server->mails();
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_TRUE(mails[0].over_tls);
+  EXPECT_EQ(mails[0].mail_from, "reminders@clinic.example");
+  EXPECT_THAT(mails[0].rcpt_to, ElementsAre("sam@example.org"));
+  auto expected = BuildMailMessage(Options(server->port()), Message(), kNow);
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  EXPECT_EQ(mails[0].data, *expected);  // byte for byte, the dot-led line included
+  EXPECT_THAT(server->mail_commands(), ElementsAre("reminders@clinic.example tls=yes"));
+}
+
+TEST_F(SmtpStartTlsTest, RefusesACertificateFromAnUnknownCa) {
+  auto server = StartServer();
+  ASSERT_NE(server, nullptr);
+  auto other_ca = testing::MakeTestCa(dir_, "other");
+  ASSERT_TRUE(other_ca.ok()) << other_ca.status();
+  FakeClock clock(kNow);
+  // Trusting another CA, and trusting only the system store: neither vouches for the test CA.
+  for (const std::string& ca_file : {other_ca->cert_file, std::string()}) {
+    SCOPED_TRACE(ca_file.empty() ? "system store" : "other CA");
+    auto channel = MakeChannel(StartTlsOptions(server->port(), ca_file), clock);
+    ASSERT_NE(channel, nullptr);
+    ExpectRefusedBeforeMail(channel->Send(Message()), *server);
+  }
+}
+
+TEST_F(SmtpStartTlsTest, RefusesACertificateForAnotherHost) {
+  auto server = StartServer("DNS:mail.other.example");
+  ASSERT_NE(server, nullptr);
+  FakeClock clock(kNow);
+  auto channel = MakeChannel(StartTlsOptions(server->port(), ca_.cert_file), clock);
+  ASSERT_NE(channel, nullptr);
+  ExpectRefusedBeforeMail(channel->Send(Message()), *server);
+}
+
+TEST_F(SmtpStartTlsTest, RequiredStartTlsIsNeverDowngradedToPlaintext) {
+  TlsSmtpServer::Options plaintext;
+  plaintext.offer_starttls = false;
+  auto server = StartServer(plaintext);
+  ASSERT_NE(server, nullptr);
+  FakeClock clock(kNow);
+  auto channel = MakeChannel(StartTlsOptions(server->port(), ca_.cert_file), clock);
+  ASSERT_NE(channel, nullptr);
+  const absl::Status status = channel->Send(Message());
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  ExpectRefusedBeforeMail(status, *server);
 }
 
 }  // namespace

@@ -65,4 +65,21 @@ std::unique_ptr<auth::ServiceTokenSource> TestServiceIdentity(absl::string_view 
       clock);
 }
 
+TestSigningKey MakeTestSigningKey(auth::KeyType type, absl::string_view kid) {
+  auth::EvpPkeyPtr key = OrDie(auth::GenerateKey(type));
+  return {std::string(kid), OrDie(auth::PrivateKeyPem(key.get())), OrDie(auth::PublicJwk(key.get(), kid))};
+}
+
+std::string TestJwks(const std::vector<const TestSigningKey*>& keys) {
+  nlohmann::json published = nlohmann::json::array();
+  for (const TestSigningKey* key : keys) published.push_back(key->public_jwk);
+  return nlohmann::json{{"keys", published}}.dump();
+}
+
+std::string MintTokenWithKey(const TestSigningKey& key, auth::TokenClaims claims, const Clock& clock) {
+  if (claims.audience.empty()) claims.audience = kTestAudience;
+  auto signer = OrDie(auth::JwtSigner::FromPrivateKeyPem(key.private_pem, key.kid, kTestIssuer, clock));
+  return OrDie(signer->Sign(claims));
+}
+
 }  // namespace tandem::testing

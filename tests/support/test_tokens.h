@@ -3,12 +3,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "common/auth/jwt_signer.h"
 #include "common/auth/jwt_verifier.h"
+#include "common/auth/keys.h"
 #include "common/auth/service_token_source.h"
 #include "common/time/clock.h"
+#include "nlohmann/json.hpp"
 
 namespace tandem::testing {
 
@@ -37,6 +40,20 @@ std::unique_ptr<auth::JwtVerifier> TestVerifier();
 // its key: its service tokens and the end-user assertions it makes (ServiceTokenSource::Assert).
 std::unique_ptr<auth::ServiceTokenSource> TestServiceIdentity(absl::string_view service,
                                                               const Clock& clock = Clock::Real());
+
+// An RS256 or ES256 signing key as an identity provider holds it, for tests that run a gateway or a service
+// on a JWKS (--jwks_file), as production does, rather than on the HS256 secret.
+struct TestSigningKey {
+  std::string kid;
+  std::string private_pem;
+  nlohmann::json public_jwk;  // with kid, alg and "use": "sig"
+};
+TestSigningKey MakeTestSigningKey(auth::KeyType type, absl::string_view kid);
+// The JWKS document that publishes `keys`.
+std::string TestJwks(const std::vector<const TestSigningKey*>& keys);
+// `claims` signed with `key` for kTestIssuer (an empty audience means kTestAudience), dated by `clock`.
+std::string MintTokenWithKey(const TestSigningKey& key, auth::TokenClaims claims,
+                             const Clock& clock = Clock::Real());
 
 }  // namespace tandem::testing
 

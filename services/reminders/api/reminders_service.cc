@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/db/idempotency_store.h"
@@ -251,7 +252,10 @@ grpc::ServerUnaryReactor* RemindersService::ListReminders(grpc::CallbackServerCo
         ASSIGN_OR_RETURN(ReminderPage page, deps_.store->List(request->clinic_id(), request->owner_ref(),
                                                               StateFilter(request->state()), page_size,
                                                               after.empty() ? std::string() : after.front()));
-        RETURN_IF_ERROR(call.AuditRead(request->owner_ref()));
+        std::vector<std::string> returned;
+        returned.reserve(page.reminders.size());
+        for (const ReminderProto& r : page.reminders) returned.push_back(r.reminder_id());
+        RETURN_IF_ERROR(call.AuditList(returned));
         for (const ReminderProto& r : page.reminders) *response->add_reminders() = ForSupport(r);
         tandem::common::v1::PageResponse& next = *response->mutable_page();
         if (!page.last_id.empty()) next.set_next_page_token(db::EncodePageToken(filter, {page.last_id}));

@@ -23,7 +23,15 @@ return ids
   return *script;
 }
 
-std::string Millis(absl::Time t) { return absl::StrCat(absl::ToUnixMillis(t)); }
+// Scores are whole milliseconds; the database keeps microseconds. A due time rounds up and "now" rounds down,
+// so an id is never moved before the database holds it due: moved early, a worker's claim would find it not
+// yet due, its entry would be acknowledged, and only the next reconcile would index it again.
+std::string DueMillis(absl::Time due) {
+  int64_t ms = absl::ToUnixMillis(due);
+  if (absl::FromUnixMillis(ms) < due) ++ms;
+  return absl::StrCat(ms);
+}
+std::string NowMillis(absl::Time now) { return absl::StrCat(absl::ToUnixMillis(now)); }
 
 // Entries of an XREADGROUP/XAUTOCLAIM entry list: [[id, [field, value, ...]], ...]. Entries deleted while
 // pending come back with a nil field list; they name no reminder and are only acknowledged.
@@ -51,7 +59,7 @@ absl::Status DueIndex::Add(const std::vector<std::pair<std::string, absl::Time>>
   if (reminders.empty()) return absl::OkStatus();
   std::vector<std::string> storage;
   storage.reserve(reminders.size());
-  for (const auto& [id, due] : reminders) storage.push_back(Millis(due));
+  for (const auto& [id, due] : reminders) storage.push_back(DueMillis(due));
   redis::RedisArgv argv = {"ZADD", due_key_};
   argv.reserve(2 + 2 * reminders.size());
   for (size_t i = 0; i < reminders.size(); ++i) {
@@ -62,7 +70,7 @@ absl::Status DueIndex::Add(const std::vector<std::pair<std::string, absl::Time>>
 }
 
 absl::StatusOr<std::vector<std::string>> DueIndex::MoveDue(absl::Time now, int limit) {
-  std::string now_ms = Millis(now);
+  std::string now_ms = NowMillis(now);
   std::string limit_text = absl::StrCat(limit);
   ASSIGN_OR_RETURN(redis::RedisReply reply,
                    redis_.EvalSha(MoveDueScript(), {due_key_, stream_key_}, {now_ms, limit_text}));
