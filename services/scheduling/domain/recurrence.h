@@ -17,7 +17,7 @@ namespace tandem::scheduling {
 inline constexpr int kMaxOccurrences = 260;
 inline constexpr int kMaxSeriesSpanDays = 5 * 366;
 inline constexpr int kMaxIntervalWeeks = 52;
-// Sessions are at most this long (the issue's "over-8-hour duration" is invalid input).
+// Sessions are at most this long; a longer one is invalid input.
 inline constexpr absl::Duration kMaxSessionLength = absl::Hours(8);
 
 // A weekly series anchored in the clinician's local civil time: "every `interval_weeks` weeks on Tuesday and
