@@ -30,6 +30,7 @@
 #include "bench/load_report.h"
 #include "bench/open_loop.h"
 #include "bench/request_source.h"
+#include "bench/service_token.h"
 #include "bench/unary_caller.h"
 
 ABSL_FLAG(std::string, target, "", "host:port of the server; loopback only");
@@ -44,6 +45,12 @@ ABSL_FLAG(std::string, request_file, "", "file of JSON request templates, one pe
 ABSL_FLAG(std::string, token, "",
           "bearer token sent as 'authorization' with every call (--token_file is safer)");
 ABSL_FLAG(std::string, token_file, "", "file holding the bearer token");
+ABSL_FLAG(std::string, service_key_file, "",
+          "sign a service token with this service's own key (PEM from tandemctl service-key) instead of "
+          "--token: for internal RPCs that admit only services");
+ABSL_FLAG(std::string, service_name, "", "with --service_key_file: the calling service, the key's owner");
+ABSL_FLAG(std::string, audience, "", "with --service_key_file: the called service's name (scheduling)");
+ABSL_FLAG(std::string, jwt_issuer, "tandem-local", "with --service_key_file: the issuer the services expect");
 ABSL_FLAG(std::string, mode, "closed", "closed (fixed calls in flight) or open (fixed rate)");
 ABSL_FLAG(int, channels, 1, "channels, each on its own connection");
 ABSL_FLAG(int, in_flight, 1, "closed loop: calls kept outstanding on each channel");
@@ -92,12 +99,23 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return contents.str();
 }
 
-// The 'authorization' metadata from --token or --token_file; none when neither is set.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AuthMetadata() {
+// The 'authorization' metadata from --token, --token_file or a service token signed with
+// --service_key_file (living `lifetime`, the whole run); none when none is set.
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> AuthMetadata(absl::Duration lifetime) {
   std::string token = absl::GetFlag(FLAGS_token);
   const std::string token_file = absl::GetFlag(FLAGS_token_file);
-  if (!token.empty() && !token_file.empty()) {
-    return absl::InvalidArgumentError("give --token or --token_file, not both");
+  const std::string key_file = absl::GetFlag(FLAGS_service_key_file);
+  if (int given = !token.empty() + !token_file.empty() + !key_file.empty(); given > 1) {
+    return absl::InvalidArgumentError("give one of --token, --token_file and --service_key_file");
+  }
+  if (!key_file.empty()) {
+    absl::StatusOr<std::string> pem = ReadFile(key_file, "--service_key_file");
+    if (!pem.ok()) return pem.status();
+    absl::StatusOr<std::string> minted = tandem::bench::MintServiceToken(
+        *pem, absl::GetFlag(FLAGS_service_name), absl::GetFlag(FLAGS_audience),
+        absl::GetFlag(FLAGS_jwt_issuer), lifetime);
+    if (!minted.ok()) return minted.status();
+    token = *std::move(minted);
   }
   if (!token_file.empty()) {
     absl::StatusOr<std::string> contents = ReadFile(token_file, "--token_file");
@@ -150,7 +168,9 @@ int Run(std::vector<std::string> requests) {
   auto source = tandem::bench::RequestSource::Create(
       *method->descriptor->input_type(), tandem::bench::EffectiveRequestTemplates(options), run_id);
   if (!source.ok()) return Fail(2, source.status());
-  auto metadata = AuthMetadata();
+  // A minted token outlives every bound of the run, plus a minute of clock skew.
+  auto metadata = AuthMetadata(options.warmup + options.duration + options.rpc_timeout +
+                               absl::GetFlag(FLAGS_connect_timeout) + absl::Minutes(1));
   if (!metadata.ok()) return Fail(2, metadata.status());
   tandem::bench::CallSpec spec;
   spec.method_path = method->path;

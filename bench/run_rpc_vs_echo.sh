@@ -64,6 +64,8 @@ echo "== echo baseline: tandem.testing.v1.EchoService/Echo on the bare echo serv
 echo
 echo "== the service"
 "$load_bin" "${load[@]}" "$@" --json | tee "$work/rpc.json"
+echo "echo server resident memory: $(awk '/^VmRSS|^VmHWM/ {printf "%s %.1f MiB  ", $1, $2 / 1024}' \
+  "/proc/$server_pid/status")"
 echo
 
 python3 - "$work/echo.json" "$work/rpc.json" <<'PY'

@@ -54,6 +54,23 @@ std::string RequestHash(const google::protobuf::Message& request) {
       absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
+absl::StatusOr<std::optional<std::string>> IdempotencyStore::Find(Transaction& tx, const IdempotencyKey& key,
+                                                                  absl::string_view request_hash) const {
+  RETURN_IF_ERROR(Validate(key));
+  ASSIGN_OR_RETURN(
+      ResultSet found,
+      tx.Execute(absl::StrCat("SELECT request_hash, response FROM idempotency_keys WHERE ", kWhereKey),
+                 {key.clinic_id, key.caller, key.rpc, key.key}));
+  if (found.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::string stored_hash, found[0].GetText(0));
+  if (stored_hash != request_hash) {
+    return absl::AlreadyExistsError("idempotency key was already used with a different request");
+  }
+  ASSIGN_OR_RETURN(auto response, found[0].GetOptionalBytes(1));
+  if (!response.has_value()) return std::nullopt;  // still being written by another transaction
+  return std::optional<std::string>(*std::move(response));
+}
+
 absl::StatusOr<std::optional<std::string>> IdempotencyStore::Begin(Transaction& tx, const IdempotencyKey& key,
                                                                    absl::string_view request_hash) const {
   RETURN_IF_ERROR(Validate(key));

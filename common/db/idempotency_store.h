@@ -57,6 +57,13 @@ class IdempotencyStore {
   absl::StatusOr<std::optional<std::string>> Begin(Transaction& tx, const IdempotencyKey& key,
                                                    absl::string_view request_hash) const;
 
+  // A read-only look at `key` for checks that must not refuse a retry (a booking's "not in the past" would
+  // refuse the retry of a booking made a minute ago): the first response when the key was used with the same
+  // `request_hash`, nullopt when it is unused, ALREADY_EXISTS when it was used with another request. Begin
+  // in the write transaction still decides; this only lets a handler skip checks that no longer apply.
+  absl::StatusOr<std::optional<std::string>> Find(Transaction& tx, const IdempotencyKey& key,
+                                                  absl::string_view request_hash) const;
+
   // Records `response` for a key this transaction claimed with Begin. The bytes are stored as given: a
   // response holding sensitive fields must be sealed by the caller first. FAILED_PRECONDITION when the key
   // was not claimed in this transaction or already has a response (a response is never overwritten).

@@ -83,6 +83,18 @@ absl::Status Call::AuditList(const std::vector<std::string>& resource_ids,
   return absl::UnavailableError("the audit trail is unavailable; nothing was read");
 }
 
+absl::Status Call::Refuse(absl::Status refusal, absl::string_view resource_id) const {
+  audit::AuditEntry entry = EntryFor(rule_, caller_, clinic_id_, request_id_, audit::kOutcomeDenied);
+  entry.resource_id = std::string(resource_id);
+  entry.reason = std::string(refusal.message());
+  absl::StatusOr<std::string> appended = audit_->Append(entry);
+  if (!appended.ok()) {
+    log::Error("audit_append_failed",
+               {{"request_id", request_id_}, {"code", absl::StatusCodeToString(appended.status().code())}});
+  }
+  return refusal;
+}
+
 RpcKit::RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifier& verifier,
                const audit::AuditLog& audit, WorkerPool& workers)
     : service_name_(std::move(service_name)),

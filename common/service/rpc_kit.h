@@ -54,6 +54,12 @@ class Call {
   absl::Status AuditList(const std::vector<std::string>& resource_ids,
                          const std::vector<std::string>& client_ids = {}) const;
 
+  // For a refusal the table cannot decide (a clinician writing another clinician's calendar, a client asking
+  // for another client's record): appends a `denied` row naming `resource_id` with the refusal's message as
+  // its reason, and returns `refusal` (PERMISSION_DENIED, or NOT_FOUND where existence must not show). The
+  // call is refused even when the row cannot be written.
+  absl::Status Refuse(absl::Status refusal, absl::string_view resource_id = {}) const;
+
  private:
   auth::Principal caller_;
   std::string clinic_id_;

@@ -13,9 +13,9 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status_macros.h"
+#include "common/text/utf8.h"
 #include "services/reminders/channels/curl_support.h"
 #include "services/reminders/domain/address.h"
-#include "services/reminders/domain/utf8.h"
 
 namespace tandem::reminders {
 namespace {
@@ -36,7 +36,8 @@ std::string EncodedWords(absl::string_view text) {
   while (i < text.size()) {
     size_t end = i;
     while (end < text.size()) {
-      const size_t length = std::max<size_t>(1, Utf8SequenceLength(static_cast<unsigned char>(text[end])));
+      const size_t length =
+          std::max<size_t>(1, text::Utf8SequenceLength(static_cast<unsigned char>(text[end])));
       if (end + length - i > kEncodedWordChunkBytes) break;
       end += length;
     }
@@ -125,13 +126,13 @@ absl::StatusOr<std::string> BuildMailMessage(const SmtpChannelOptions& options,
                                              const OutboundMessage& message, absl::Time now) {
   RETURN_IF_ERROR(CheckOutboundMessage(message));
   RETURN_IF_ERROR(ValidateAddress(ChannelKind::kEmail, message.recipient, "recipient"));
-  if (HasControlCharacters(message.sender_name)) {
+  if (text::HasControlCharacters(message.sender_name)) {
     return absl::InvalidArgumentError("sender name holds control characters");
   }
-  if (HasControlCharacters(message.subject)) {
+  if (text::HasControlCharacters(message.subject)) {
     return absl::InvalidArgumentError("subject holds control characters");
   }
-  if (HasControlCharacters(message.body, "\t\r\n")) {
+  if (text::HasControlCharacters(message.body, "\t\r\n")) {
     return absl::InvalidArgumentError("body holds control characters other than tab and line breaks");
   }
   const absl::string_view domain = options.message_id_domain.empty()

@@ -2,7 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "services/reminders/domain/utf8.h"
+#include "common/text/utf8.h"
 
 namespace tandem::reminders {
 namespace {
@@ -25,8 +25,8 @@ absl::Status CheckOutboundMessage(const OutboundMessage& message) {
     return absl::InvalidArgumentError("idempotency id must be 1-128 letters, digits, '.', '_' or '-'");
   }
   if (message.recipient.empty()) return absl::InvalidArgumentError("recipient is required");
-  if (!IsValidUtf8(message.recipient) || !IsValidUtf8(message.sender_name) || !IsValidUtf8(message.subject) ||
-      !IsValidUtf8(message.body)) {
+  if (!text::IsValidUtf8(message.recipient) || !text::IsValidUtf8(message.sender_name) ||
+      !text::IsValidUtf8(message.subject) || !text::IsValidUtf8(message.body)) {
     return absl::InvalidArgumentError("message fields must be valid UTF-8");
   }
   return absl::OkStatus();

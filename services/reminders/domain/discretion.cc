@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
-#include "services/reminders/domain/utf8.h"
+#include "common/text/utf8.h"
 
 namespace tandem::reminders {
 namespace {
@@ -16,12 +16,6 @@ namespace {
 constexpr char kDiscretionPayloadUrl[] = "type.tandem.dev/tandem.reminders.DiscretionViolation";
 
 constexpr size_t kMinStemCharacters = 3;
-
-size_t CodePoints(absl::string_view utf8) {
-  size_t n = 0;
-  for (char c : utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
 
 }  // namespace
 
@@ -35,7 +29,7 @@ absl::StatusOr<DiscretionPolicy> DiscretionPolicy::Create(const std::vector<Disc
     if (term.text.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i, " is empty"));
     }
-    if (!IsValidUtf8(term.text)) {
+    if (!text::IsValidUtf8(term.text)) {
       return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i, " is not UTF-8"));
     }
     // Both splits of a single word yield that word once each.
@@ -46,7 +40,7 @@ absl::StatusOr<DiscretionPolicy> DiscretionPolicy::Create(const std::vector<Disc
           "discretion deny-list entry ", i, " must be exactly one word (letters or digits of any script)"));
     }
     if (term.match == TermMatch::kStem) {
-      if (CodePoints(reduced.front()) < kMinStemCharacters) {
+      if (text::CountCodePoints(reduced.front()) < kMinStemCharacters) {
         return absl::InvalidArgumentError(absl::StrCat("discretion deny-list entry ", i,
                                                        " is a stem shorter than ", kMinStemCharacters,
                                                        " characters (it would refuse ordinary words)"));
@@ -78,7 +72,7 @@ const DiscretionPolicy& DiscretionPolicy::Default() {
 }
 
 bool DiscretionPolicy::ContainsDeniedWord(absl::string_view text) const {
-  if (!IsValidUtf8(text)) return true;
+  if (!text::IsValidUtf8(text)) return true;
   for (const std::string& word : normalizer_->Words(text)) {
     if (words_.contains(word)) return true;
     for (const std::string& stem : stems_) {

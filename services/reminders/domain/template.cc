@@ -10,7 +10,7 @@
 #include "absl/time/civil_time.h"
 #include "common/status/field_violations.h"
 #include "common/status/status_macros.h"
-#include "services/reminders/domain/utf8.h"
+#include "common/text/utf8.h"
 
 namespace tandem::reminders {
 namespace {
@@ -96,8 +96,8 @@ absl::StatusOr<ReminderTemplate> ReminderTemplate::Parse(absl::string_view text,
     return absl::InvalidArgumentError(
         absl::StrCat("template: text is longer than ", kMaxTemplateBytes, " bytes"));
   }
-  if (!IsValidUtf8(text)) return absl::InvalidArgumentError("template: text is not valid UTF-8");
-  if (HasControlCharacters(text, "\n")) {
+  if (!text::IsValidUtf8(text)) return absl::InvalidArgumentError("template: text is not valid UTF-8");
+  if (text::HasControlCharacters(text, "\n")) {
     return absl::InvalidArgumentError("template: text holds control characters other than newline");
   }
 
@@ -165,9 +165,9 @@ absl::Status ReminderTemplate::ValidateParameters(const TemplateParams& params) 
     if (value.size() > kMaxParameterValueBytes) {
       violations.Add(absl::StrCat("params.", name),
                      absl::StrCat("is longer than ", kMaxParameterValueBytes, " bytes"));
-    } else if (!IsValidUtf8(value)) {
+    } else if (!text::IsValidUtf8(value)) {
       violations.Add(absl::StrCat("params.", name), "is not valid UTF-8");
-    } else if (HasControlCharacters(value)) {
+    } else if (text::HasControlCharacters(value)) {
       violations.Add(absl::StrCat("params.", name), "holds control characters");
     }
   }

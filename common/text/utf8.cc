@@ -1,8 +1,8 @@
-#include "services/reminders/domain/utf8.h"
+#include "common/text/utf8.h"
 
 #include <cstdint>
 
-namespace tandem::reminders {
+namespace tandem::text {
 
 size_t Utf8SequenceLength(unsigned char lead) {
   if (lead < 0x80) return 1;
@@ -41,4 +41,19 @@ bool HasControlCharacters(absl::string_view text, absl::string_view allowed) {
   return false;
 }
 
-}  // namespace tandem::reminders
+bool HasC1ControlCharacters(absl::string_view text) {
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) != 0xC2) continue;
+    const unsigned char next = static_cast<unsigned char>(text[i + 1]);
+    if (next >= 0x80 && next <= 0x9F) return true;
+  }
+  return false;
+}
+
+size_t CountCodePoints(absl::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace tandem::text

@@ -1,0 +1,13 @@
+#ifndef TANDEM_SERVICES_SCHEDULING_STORE_SCHEDULING_MIGRATIONS_H_
+#define TANDEM_SERVICES_SCHEDULING_STORE_SCHEDULING_MIGRATIONS_H_
+
+#include "common/db/migration.h"
+
+namespace tandem::migrations {
+
+// The clinicians, availability, clients, care_team and appointments tables.
+const db::MigrationSet& scheduling();
+
+}  // namespace tandem::migrations
+
+#endif  // TANDEM_SERVICES_SCHEDULING_STORE_SCHEDULING_MIGRATIONS_H_
