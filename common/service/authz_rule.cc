@@ -23,6 +23,10 @@ const std::vector<std::string>& OnBehalfRoles(const RpcRule& rule) {
 }  // namespace
 
 absl::Status CheckRule(const RpcRule& rule, const auth::Principal& caller, absl::string_view clinic_id) {
+  // Its callers are admitted by the credential in the request, never by a bearer token.
+  if (rule.credential_in_request) {
+    return absl::PermissionDeniedError("this method takes its credential in the request");
+  }
   if (caller.IsService()) {
     if (!Contains(rule.services, caller.subject)) {
       return absl::PermissionDeniedError("this service may not call this method");
@@ -66,7 +70,13 @@ absl::Status AuthzTable::Validate() const {
     if (rule == nullptr) {
       return absl::FailedPreconditionError(absl::StrCat(service_->full_name(), "/", method, " has no rule"));
     }
-    if (rule->roles.empty() && rule->services.empty()) {
+    if (rule->credential_in_request) {
+      // A rule cannot both name bearer callers and ignore their tokens.
+      if (!rule->roles.empty() || !rule->services.empty() || !rule->on_behalf_of.empty()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            service_->full_name(), "/", method, " takes its credential in the request but names callers"));
+      }
+    } else if (rule->roles.empty() && rule->services.empty()) {
       return absl::FailedPreconditionError(
           absl::StrCat(service_->full_name(), "/", method, " admits nobody"));
     }

@@ -25,6 +25,11 @@ struct RpcRule {
   // The audit action of a call ("reminder.schedule") and the type of record it touches ("reminder").
   std::string action;
   std::string resource_type;
+  // The RPC's credential is a field of its request (a feed token in a calendar app's URL), which the handler
+  // verifies itself: it is served by RpcKit::UnaryWithRequestCredential, and a bearer token neither admits
+  // nor is needed. Such a rule names no roles and no services, and only such a rule may name nobody; the rule
+  // still gives the calls their audit action and resource type.
+  bool credential_in_request = false;
 };
 
 // The pure decision for one call: OK when `caller` may call an RPC under `rule` for a record of `clinic_id`;
@@ -38,8 +43,9 @@ absl::Status CheckRule(const RpcRule& rule, const auth::Principal& caller, absl:
 std::string ActingRole(const RpcRule& rule, const auth::Principal& caller);
 
 // One service's rules, by method name ("ScheduleReminder"). Validate() proves that every method of the
-// service has a rule that admits someone and has an action, and that no rule names a method the service does
-// not have, so a new RPC cannot ship without a decision about who may call it.
+// service has a rule that admits someone (or is marked credential_in_request, naming nobody) and has an
+// action, and that no rule names a method the service does not have, so a new RPC cannot ship without a
+// decision about who may call it.
 class AuthzTable {
  public:
   // `service_full_name` as generated: v1::ReminderService::service_full_name().

@@ -95,6 +95,13 @@ absl::Status Call::Refuse(absl::Status refusal, absl::string_view resource_id) c
   return refusal;
 }
 
+Call RequestCredentialCall::Admit(std::string actor, std::string clinic_id) const {
+  auth::Principal caller;
+  caller.subject = std::move(actor);
+  caller.clinic_id = clinic_id;
+  return Call(std::move(caller), std::move(clinic_id), request_id_, *rule_, *audit_);
+}
+
 RpcKit::RpcKit(std::string service_name, AuthzTable table, const auth::JwtVerifier& verifier,
                const audit::AuditLog& audit, WorkerPool& workers)
     : service_name_(std::move(service_name)),
@@ -148,6 +155,18 @@ RpcKit::Admission RpcKit::Admit(const grpc::ServerContextBase& context, absl::st
   denial.reason = std::string(decision.message());
   if (denial.clinic_id.empty()) return {decision, std::nullopt};  // nowhere to record it; still refused
   return {decision, std::move(denial)};
+}
+
+absl::StatusOr<RequestCredentialCall> RpcKit::AdmitRequestCredential(const grpc::ServerContextBase& context,
+                                                                     absl::string_view method) const {
+  const RpcRule* rule = table_.Find(method);
+  if (rule == nullptr || !rule->credential_in_request) {
+    Metrics()
+        .denied.WithLabels({service_name_, rule == nullptr ? std::string("unknown") : std::string(method)})
+        .Increment();
+    return absl::PermissionDeniedError("this method does not take its credential in the request");
+  }
+  return RequestCredentialCall(SafeRequestId(context), *rule, audit_);
 }
 
 void RpcKit::RecordDenial(const audit::AuditEntry& denial) const {

@@ -68,6 +68,26 @@ class Call {
   const audit::AuditLog* audit_;
 };
 
+// A call to a method whose credential is a field of its request (RpcRule::credential_in_request), before the
+// handler has verified that credential. The handler looks the credential up and, when it is good, admits the
+// call as whom the credential names; a bad one is answered without an audit row, as a bad bearer token is.
+class RequestCredentialCall {
+ public:
+  RequestCredentialCall(std::string request_id, const RpcRule& rule, const audit::AuditLog& audit)
+      : request_id_(std::move(request_id)), rule_(&rule), audit_(&audit) {}
+
+  const std::string& request_id() const { return request_id_; }
+
+  // The call as `actor` (a name for the credential, such as "calendar-feed/<feed_id>", never the secret
+  // itself) in `clinic_id`, for the audit rows of its success under the method's rule.
+  Call Admit(std::string actor, std::string clinic_id) const;
+
+ private:
+  std::string request_id_;
+  const RpcRule* rule_;
+  const audit::AuditLog* audit_;
+};
+
 // What every handler of a service shares: authentication, the service's authorization table (deny by
 // default), the audit of denials, and running the work on the worker pool.
 //
@@ -141,6 +161,27 @@ class RpcKit {
     return reactor;
   }
 
+  // For a method whose rule is marked credential_in_request (a calendar feed fetched by the token in its
+  // URL): no bearer authentication (a bearer token sent anyway is ignored), and `work(const
+  // RequestCredentialCall&)`, returning absl::Status, runs on the worker pool; it verifies the request's
+  // credential and admits the call itself. A method whose rule is not so marked is refused PERMISSION_DENIED,
+  // so that no handler of a bearer-token method can skip authentication by calling this by mistake.
+  template <typename Work>
+  grpc::ServerUnaryReactor* UnaryWithRequestCredential(grpc::CallbackServerContext* context,
+                                                       absl::string_view method, Work work) const {
+    absl::StatusOr<RequestCredentialCall> pending = AdmitRequestCredential(*context, method);
+    if (!pending.ok()) {
+      grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+      reactor->Finish(ToPublicStatus(pending.status(), RequestIdOf(*context)));
+      return reactor;
+    }
+    return RunBlocking(context, workers_,
+                       [call = *std::move(pending), work = std::move(work)]() mutable -> absl::Status {
+                         const RequestCredentialCall& unverified = call;
+                         return work(unverified);
+                       });
+  }
+
   // Authentication and the decision, without the worker pool (exposed for tests and streaming handlers).
   struct Admission {
     absl::StatusOr<Call> call;
@@ -149,6 +190,9 @@ class RpcKit {
   Admission Admit(const grpc::ServerContextBase& context, absl::string_view method,
                   const std::string& clinic_id) const;
   void RecordDenial(const audit::AuditEntry& denial) const;
+  // The rule check of UnaryWithRequestCredential, without the worker pool.
+  absl::StatusOr<RequestCredentialCall> AdmitRequestCredential(const grpc::ServerContextBase& context,
+                                                               absl::string_view method) const;
 
  private:
   std::string service_name_;

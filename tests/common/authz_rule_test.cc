@@ -108,5 +108,34 @@ TEST(AuthzTableTest, EveryMethodNeedsARuleThatAdmitsSomeoneAndIsAudited) {
   EXPECT_FALSE(unknown.Validate().ok());
 }
 
+TEST(AuthzTableTest, OnlyARuleMarkedCredentialInRequestMayNameNobody) {
+  ASSERT_NE(tandem::testing::v1::EchoRequest::descriptor(), nullptr);
+  const std::string echo(tandem::testing::v1::EchoService::service_full_name());
+  RpcRule in_request{{}, {}, {}, "feed.read", "feed"};
+  in_request.credential_in_request = true;
+  EXPECT_TRUE(AuthzTable(echo, {{"Echo", kRule}, {"EchoBlocking", in_request}}).Validate().ok());
+
+  RpcRule unmarked = in_request;
+  unmarked.credential_in_request = false;
+  EXPECT_FALSE(AuthzTable(echo, {{"Echo", kRule}, {"EchoBlocking", unmarked}}).Validate().ok());
+
+  RpcRule with_roles = kRule;
+  with_roles.credential_in_request = true;
+  const absl::Status mixed = AuthzTable(echo, {{"Echo", kRule}, {"EchoBlocking", with_roles}}).Validate();
+  EXPECT_EQ(mixed.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(mixed.message().find("names callers"), std::string::npos);
+
+  RpcRule unaudited{{}, {}, {}, "", ""};
+  unaudited.credential_in_request = true;
+  EXPECT_FALSE(AuthzTable(echo, {{"Echo", kRule}, {"EchoBlocking", unaudited}}).Validate().ok());
+}
+
+TEST(CheckRuleTest, ABearerTokenNeverAdmitsToARuleWhoseCredentialIsInTheRequest) {
+  RpcRule rule = kRule;  // even one that (wrongly) names roles
+  rule.credential_in_request = true;
+  EXPECT_EQ(CheckRule(rule, Person("admin"), "c1").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckRule(rule, Service("scheduling"), "c1").code(), absl::StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace tandem::service

@@ -248,6 +248,21 @@ TEST_F(SchedulingGatewayTest, EveryPublicRouteWorksOverHttp) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["appointments"].size(), 2U);
 
+  // A calendar feed: created and listed with a bearer token, fetched with the token in its URL only.
+  r = Call("CreateCalendarFeed", verb::post, base + "/clinicians/cl1/calendar-feeds",
+           nlohmann::json::object(), clinician);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string feed_path = r.json()["urlPath"];
+  const std::string feed_id = r.json()["feedId"];
+  r = Call("ListCalendarFeeds", verb::get, base + "/clinicians/cl1/calendar-feeds", nullptr, clinician);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["feeds"].size(), 1U);
+  r = Call("GetCalendarFeed", verb::get, feed_path, nullptr, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("BEGIN:VEVENT"), std::string::npos) << r.body;
+  r = Call("RevokeCalendarFeed", verb::delete_, base + "/calendar-feeds/" + feed_id, nullptr, admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+
   const std::set<std::string> routed = RoutedMethods();
   EXPECT_EQ(routed.count("CheckCareTeam"), 0U) << "an internal RPC is public";
   EXPECT_EQ(routed.count("GetContact"), 0U) << "an internal RPC is public";
@@ -306,6 +321,66 @@ TEST_F(SchedulingGatewayTest, BadInputIsA400NamingTheFieldsAndAnotherClinicIsA40
       Call("GetClient", verb::get, "/v1/clinics/c1/clients/k1", nullptr, PersonToken("support", "s1", "c1"))
           .status,
       403);
+}
+
+// Calendar apps cannot send a bearer token: the feed's URL is its credential. Without an Authorization
+// header the gateway answers text/calendar; after revocation the same URL is a 404, as is any other token,
+// and the document names no client.
+TEST_F(SchedulingGatewayTest, ACalendarFeedIsFetchedByItsUrlAloneUntilRevoked) {
+  const std::string admin = PersonToken("admin", "a1", "c1");
+  const std::string clinician = PersonToken("clinician", "cl1", "c1");
+  HttpReply r = Call("UpsertClinician", verb::put, "/v1/clinics/c1/clinicians/cl1",
+                     {{"displayName", "Dr Lee"}, {"timeZone", "UTC"}, {"bookingHorizonDays", 730}}, admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("UpsertClient", verb::put, "/v1/clinics/c1/clients/k1",
+           {{"displayName", "Robin Quill"}, {"timeZone", "UTC"}}, admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("BookAppointment", verb::post, "/v1/clinics/c1/appointments",
+           {{"idempotencyKey", "gw-feed-1"},
+            {"clinicianId", "cl1"},
+            {"clientIds", {"k1"}},
+            {"startTime", Rfc3339(Hour(30))},
+            {"endTime", Rfc3339(Hour(31))},
+            {"modality", "MODALITY_IN_PERSON"},
+            {"room", "Blue Room"}},
+           admin);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string appointment_id = r.json()["appointmentId"];
+
+  r = Call("CreateCalendarFeed", verb::post, "/v1/clinics/c1/clinicians/cl1/calendar-feeds",
+           nlohmann::json::object(), clinician);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string path = r.json()["urlPath"];
+  const std::string feed_id = r.json()["feedId"];
+  const std::string token = r.json()["token"];
+  ASSERT_EQ(path, "/v1/calendar-feeds/" + token);
+
+  r = Call("GetCalendarFeed", verb::get, path, nullptr, "");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(std::string(r.headers[boost::beast::http::field::content_type]), "text/calendar; charset=utf-8");
+  EXPECT_EQ(r.body.rfind("BEGIN:VCALENDAR\r\n", 0), 0U) << r.body;
+  EXPECT_NE(r.body.find(absl::StrCat("UID:", appointment_id, "@tandem")), std::string::npos) << r.body;
+  for (const std::string leak : {"k1", "Robin", "Quill", "Blue Room"}) {
+    EXPECT_EQ(r.body.find(leak), std::string::npos) << leak << " in " << r.body;
+  }
+  // A bearer token sent anyway changes nothing.
+  EXPECT_EQ(Call("GetCalendarFeed", verb::get, path, nullptr, admin).status, 200);
+
+  // Unknown and malformed tokens: the same 404, never repeating what was sent.
+  std::string unknown = token;
+  unknown[0] = unknown[0] == 'A' ? 'B' : 'A';
+  for (const std::string& bad : {unknown, std::string("short"), std::string(200, 'x')}) {
+    r = Call("GetCalendarFeed", verb::get, "/v1/calendar-feeds/" + bad, nullptr, "");
+    EXPECT_EQ(r.status, 404) << bad;
+    EXPECT_EQ(r.body.find(bad), std::string::npos) << r.body;
+  }
+
+  r = Call("RevokeCalendarFeed", verb::delete_, "/v1/clinics/c1/calendar-feeds/" + feed_id, nullptr,
+           clinician);
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = Call("GetCalendarFeed", verb::get, path, nullptr, "");
+  EXPECT_EQ(r.status, 404) << r.body;
+  EXPECT_EQ(r.body.find(token), std::string::npos) << r.body;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "services/scheduling/api/scheduling_service.h"
 #include "services/scheduling/domain/appointment_reminders.h"
 #include "services/scheduling/store/scheduling_migrations.h"
+#include "services/scheduling/store/sql_calendar_feed_store.h"
 #include "services/scheduling/store/sql_scheduling_store.h"
 #include "tandem/reminders/v1/reminders.grpc.pb.h"
 
@@ -46,6 +47,7 @@ class SchedulingParts final : public service::ServiceParts {
   std::unique_ptr<db::GrpcOutboxSender> sender;
   std::unique_ptr<db::OutboxRelay> relay;
   std::unique_ptr<SqlSchedulingStore> store;
+  std::unique_ptr<SqlCalendarFeedStore> feeds;
   std::unique_ptr<redis::RedisPool> cache_redis;
   std::unique_ptr<redis::RedisCache> care_teams;
   std::unique_ptr<SchedulingService> api;
@@ -99,6 +101,8 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildScheduling(service::
   SchedulingServiceDeps deps;
   deps.service_name = runtime.definition().name;
   deps.store = parts->store.get();
+  parts->feeds = std::make_unique<SqlCalendarFeedStore>(runtime.database(), runtime.audit());
+  deps.feeds = parts->feeds.get();
   deps.care_teams = parts->care_teams.get();
   deps.verifier = &runtime.verifier();
   deps.audit = &runtime.audit();

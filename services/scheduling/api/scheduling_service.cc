@@ -107,6 +107,14 @@ absl::Status NamedOrCurrent(const std::vector<AppointmentProto>& changed, const 
   return absl::OkStatus();
 }
 
+service::RpcRule CalendarFeedFetchRule() {
+  service::RpcRule rule;
+  rule.action = "calendar_feed.fetch";
+  rule.resource_type = "calendar_feed";
+  rule.credential_in_request = true;
+  return rule;
+}
+
 }  // namespace
 
 service::AuthzTable SchedulingRules() {
@@ -144,6 +152,12 @@ service::AuthzTable SchedulingRules() {
           {"FindSlots", {everyone, {}, {}, "slots.find", "clinician"}},
           {"GetAttendanceSummary",
            {staff_and_clinicians, {"progress"}, staff_and_clinicians, "attendance.read", "client"}},
+          // A clinician manages only their own feeds (checked in the handlers).
+          {"CreateCalendarFeed", {{admin, clinician}, {}, {}, "calendar_feed.create", "calendar_feed"}},
+          {"RevokeCalendarFeed", {{admin, clinician}, {}, {}, "calendar_feed.revoke", "calendar_feed"}},
+          {"ListCalendarFeeds", {{admin, clinician}, {}, {}, "calendar_feed.list", "calendar_feed"}},
+          // Calendar apps send no bearer token: the feed token in the URL is the credential.
+          {"GetCalendarFeed", CalendarFeedFetchRule()},
       });
 }
 

@@ -13,6 +13,7 @@
 #include "common/service/rpc_kit.h"
 #include "common/time/clock.h"
 #include "services/scheduling/domain/availability.h"
+#include "services/scheduling/domain/calendar_feed_store.h"
 #include "services/scheduling/domain/scheduling_store.h"
 #include "tandem/scheduling/v1/scheduling.grpc.pb.h"
 
@@ -27,6 +28,8 @@ struct SchedulingServiceDeps {
   const audit::AuditLog* audit = nullptr;
   WorkerPool* workers = nullptr;
   const Clock* clock = &Clock::Real();
+  // Calendar feed URLs (calendar_feed_handlers.cc).
+  CalendarFeedStore* feeds = nullptr;
 };
 
 // Who may call what is SchedulingRules() plus the relationship checks each handler makes (a clinician's own
@@ -97,6 +100,21 @@ class SchedulingService final : public tandem::scheduling::v1::SchedulingService
       grpc::CallbackServerContext* context,
       const tandem::scheduling::v1::GetAttendanceSummaryRequest* request,
       tandem::scheduling::v1::AttendanceSummary* response) override;
+
+  // Calendar feeds (calendar_feed_handlers.cc).
+  grpc::ServerUnaryReactor* CreateCalendarFeed(
+      grpc::CallbackServerContext* context, const tandem::scheduling::v1::CreateCalendarFeedRequest* request,
+      tandem::scheduling::v1::CalendarFeed* response) override;
+  grpc::ServerUnaryReactor* RevokeCalendarFeed(
+      grpc::CallbackServerContext* context, const tandem::scheduling::v1::RevokeCalendarFeedRequest* request,
+      tandem::scheduling::v1::RevokeCalendarFeedResponse* response) override;
+  grpc::ServerUnaryReactor* ListCalendarFeeds(
+      grpc::CallbackServerContext* context, const tandem::scheduling::v1::ListCalendarFeedsRequest* request,
+      tandem::scheduling::v1::ListCalendarFeedsResponse* response) override;
+  // No bearer token: the request's feed token is the credential (RpcRule::credential_in_request).
+  grpc::ServerUnaryReactor* GetCalendarFeed(grpc::CallbackServerContext* context,
+                                            const tandem::scheduling::v1::GetCalendarFeedRequest* request,
+                                            tandem::api::v1::HttpBody* response) override;
 
  private:
   // Whether the clinician is on the client's care team, through the cache.
