@@ -53,10 +53,11 @@ class CredentialService final : public EchoService::CallbackService {
                                  EchoResponse* response) override {
     // A handler that serves a bearer-token method through the request-credential path by mistake.
     if (request->message() == kMistakenPath) {
-      return kit_.UnaryWithRequestCredential(context, "Echo", [response](const RequestCredentialCall& pending) {
-        response->set_subject(pending.Admit("mistake", "c1").caller().subject);
-        return absl::OkStatus();
-      });
+      return kit_.UnaryWithRequestCredential(
+          context, "Echo", [response](const RequestCredentialCall& pending) {
+            response->set_subject(pending.Admit("mistake", "c1").caller().subject);
+            return absl::OkStatus();
+          });
     }
     return kit_.Unary(context, "EchoBlocking", "c1", [response](const Call& call) {
       response->set_subject(call.caller().subject);

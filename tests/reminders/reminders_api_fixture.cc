@@ -10,6 +10,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/reminders/api/reminders_app.h"
 #include "tests/fixtures/test_postgres.h"
+#include "tests/support/rpc_expectations.h"
 #include "tests/support/test_tokens.h"
 
 ABSL_DECLARE_FLAG(bool, dispatch);
@@ -163,22 +164,11 @@ absl::Status RemindersApiTest::Exec(const std::string& sql) {
 }
 
 std::vector<std::string> RemindersApiTest::Methods() {
-  const google::protobuf::ServiceDescriptor* service =
-      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-          std::string(v1::ReminderService::service_full_name()));
-  std::vector<std::string> methods;
-  if (service == nullptr) return methods;
-  for (int i = 0; i < service->method_count(); ++i) methods.push_back(service->method(i)->name());
-  return methods;
+  return tandem::testing::MethodNames(v1::ReminderService::service_full_name());
 }
 
 void RemindersApiTest::ExpectEveryMethodCovered(const std::set<std::string>& covered) {
-  const std::vector<std::string> methods = Methods();
-  ASSERT_FALSE(methods.empty());
-  for (const std::string& method : methods) {
-    EXPECT_TRUE(covered.count(method) == 1) << method << " has no row in this test's table";
-  }
-  EXPECT_EQ(covered.size(), methods.size()) << "the table names a method the service does not have";
+  tandem::testing::ExpectEveryMethodCovered(v1::ReminderService::service_full_name(), covered);
 }
 
 }  // namespace tandem::reminders

@@ -29,6 +29,7 @@
 #include "tests/fixtures/redis_server.h"
 #include "tests/fixtures/temp_dir.h"
 #include "tests/support/http_client.h"
+#include "tests/support/rpc_expectations.h"
 #include "tests/support/service_fixture.h"
 #include "tests/support/test_tokens.h"
 
@@ -46,6 +47,7 @@ namespace v1 = tandem::reminders::v1;
 using google::protobuf::util::TimeUtil;
 using tandem::testing::PersonToken;
 using tandem::testing::ServiceFixture;
+using tandem::testing::ViolatedFields;
 using ::testing::Contains;
 
 std::string Token(const std::string& subject, const std::vector<std::string>& roles,
@@ -55,12 +57,6 @@ std::string Token(const std::string& subject, const std::vector<std::string>& ro
   claims.clinic_id = clinic;
   claims.roles = roles;
   return tandem::testing::MintToken(claims);
-}
-
-std::vector<std::string> Fields(const grpc::Status& status) {
-  std::vector<std::string> out;
-  for (const auto& v : GetFieldViolations(FromGrpcStatus(status))) out.push_back(v.field());
-  return out;
 }
 
 class RemindersServiceTest : public ::testing::Test {
@@ -357,7 +353,7 @@ TEST_F(RemindersServiceTest, BadInputIsRefusedWithEveryViolationAndNothingIsStor
     v1::Reminder reminder;
     grpc::Status status = Schedule(request, &reminder);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.name;
-    EXPECT_THAT(Fields(status), Contains(c.field)) << c.name;
+    EXPECT_THAT(ViolatedFields(status), Contains(c.field)) << c.name;
   }
   EXPECT_EQ(Stored(), 0);
   auto zcard = redis_->Command({"ZCARD", index_->due_key()});
@@ -370,7 +366,7 @@ TEST_F(RemindersServiceTest, ADiscreetTemplateWithADeniedWordIsRefusedAndNotStor
   t.set_body("Your sex therapy session is at {{due_local_time}}");
   grpc::Status status = RegisterTemplate(t);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(Fields(status), Contains("template.body"));
+  EXPECT_THAT(ViolatedFields(status), Contains("template.body"));
   EXPECT_EQ(status.error_message().find("therapy"), std::string::npos);
   EXPECT_EQ(store_->GetTemplate("c1", "indiscreet").status().code(), absl::StatusCode::kNotFound);
   t.set_body("See you in Essex at {{due_local_time}}");  // whole words only
@@ -428,12 +424,12 @@ TEST_F(RemindersServiceTest, PagesAreKeysetTokensBoundToTheirFilter) {
   v1::ListRemindersResponse unused;
   grpc::Status changed = stub_->ListReminders(Context(ServiceToken()).get(), other, &unused);
   EXPECT_EQ(changed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(Fields(changed), Contains("page.page_token"));
+  EXPECT_THAT(ViolatedFields(changed), Contains("page.page_token"));
   other = list;
   other.mutable_page()->set_page_size(-1);
   grpc::Status negative = stub_->ListReminders(Context(ServiceToken()).get(), other, &unused);
   EXPECT_EQ(negative.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(Fields(negative), Contains("page.page_size"));
+  EXPECT_THAT(ViolatedFields(negative), Contains("page.page_size"));
   other.clear_page();
   other.mutable_page()->set_page_size(1 << 30);
   v1::ListRemindersResponse all;
@@ -481,7 +477,7 @@ TEST_F(RemindersServiceTest, OnlyAClinicAdminOptsATemplateOutOfDiscretionAudited
   staff.set_discreet(false);  // a caller's flag does not switch the check off
   grpc::Status refused = RegisterTemplate(staff);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(Fields(refused), Contains("template.body"));
+  EXPECT_THAT(ViolatedFields(refused), Contains("template.body"));
 
   auto set = [&](const std::string& token, const std::string& clinic, v1::DiscretionMode mode,
                  v1::TemplateDiscretion* out) {
@@ -515,7 +511,7 @@ TEST_F(RemindersServiceTest, OnlyAClinicAdminOptsATemplateOutOfDiscretionAudited
   // A request without a mode never opts out.
   grpc::Status no_mode = set(admin, "c1", v1::DISCRETION_MODE_UNSPECIFIED, &decision);
   EXPECT_EQ(no_mode.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(Fields(no_mode), Contains("mode"));
+  EXPECT_THAT(ViolatedFields(no_mode), Contains("mode"));
   ASSERT_TRUE(get(admin, "c1", &decision).ok());
   EXPECT_EQ(decision.mode(), v1::DISCRETION_MODE_ENFORCED);
   EXPECT_TRUE(decision.updated_by().empty());

@@ -332,5 +332,146 @@ TEST(AppointmentReminderPlannerTest, EachClinicHasItsOwnOrderingKey) {
   EXPECT_EQ(Scheduled(calls[1]).clinic_id(), "c2");
 }
 
+// ---- Waitlist offers: a slot held for a waitlisted client ----
+
+// A hold made at 08:00Z for the 13:00Z slot, open until 10:00Z.
+v1::Appointment Hold() {
+  v1::Appointment a = Appointment();
+  a.set_status(v1::APPOINTMENT_STATUS_PROPOSED);
+  a.set_waitlist_entry_id("w1");
+  *a.mutable_hold_expire_time() = Stamp(At("2027-03-15T10:00:00Z"));
+  return a;
+}
+
+TEST(WaitlistOfferNoticesTest, AHoldIsAnnouncedNowWithTheSlotAndTheEndOfTheHold) {
+  std::vector<v1::Client> clients = {Client("cl1")};
+  const absl::Time now = At("2027-03-15T08:00:00Z");
+  auto plan = PlanWaitlistOfferNotices(Hold(), clients, Options(now));
+  ASSERT_EQ(plan.size(), 1u);
+  const rv1::ScheduleReminderRequest& r = plan[0];
+  EXPECT_EQ(DueOf(r), now);
+  EXPECT_EQ(r.template_id(), kWaitlistOfferTemplateId);
+  EXPECT_EQ(r.clinic_id(), "c1");
+  EXPECT_EQ(r.owner_ref(), "appointment/a1");
+  EXPECT_EQ(r.owner_generation(), 1);
+  EXPECT_EQ(r.idempotency_key(), "a1:offer:1");
+  EXPECT_EQ(r.channel(), rv1::CHANNEL_EMAIL);
+  EXPECT_EQ(r.recipient(), "cl1@example.com");
+  EXPECT_EQ(r.time_zone(), "Europe/Berlin");
+  // Both times in the client's zone (CET): the slot at 14:00, the hold until 11:00.
+  ASSERT_EQ(r.params().size(), 2u);
+  EXPECT_EQ(r.params().at(kAppointmentLocalTimeParam), "Mon 15 Mar, 14:00");
+  EXPECT_EQ(r.params().at(kHoldUntilLocalTimeParam), "Mon 15 Mar, 11:00");
+  for (const auto& [name, value] : r.params()) {
+    EXPECT_EQ(value.find("dr1"), std::string::npos) << name << " names the clinician";
+  }
+}
+
+TEST(WaitlistOfferNoticesTest, NothingForOptedOutClientsOrChannelsNotOptedIn) {
+  const absl::Time now = At("2027-03-15T08:00:00Z");
+  v1::Client out = Client("cl1");
+  out.mutable_reminders()->set_opted_out(true);
+  v1::Client withdrawn = Client("cl2");
+  withdrawn.mutable_contacts(0)->set_opted_in(false);
+  EXPECT_THAT(PlanWaitlistOfferNotices(Hold(), {out, withdrawn}, Options(now)), ::testing::IsEmpty());
+  // Of a client's channels only the opted-in ones are used.
+  v1::Client mixed = Client("cl3");
+  v1::ContactChannel& sms = *mixed.add_contacts();
+  sms.set_kind(v1::CONTACT_KIND_SMS);
+  sms.set_address("+4915112345678");
+  sms.set_opted_in(false);
+  auto plan = PlanWaitlistOfferNotices(Hold(), {out, mixed}, Options(now));
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].recipient(), "cl3@example.com");
+}
+
+TEST(WaitlistOfferNoticesTest, OnlyAnOpenHoldIsAnnounced) {
+  const std::vector<v1::Client> clients = {Client("cl1")};
+  const absl::Time now = At("2027-03-15T08:00:00Z");
+  v1::Appointment booked = Hold();
+  booked.set_status(v1::APPOINTMENT_STATUS_BOOKED);
+  EXPECT_THAT(PlanWaitlistOfferNotices(booked, clients, Options(now)), ::testing::IsEmpty());
+  v1::Appointment cancelled = Hold();
+  cancelled.set_status(v1::APPOINTMENT_STATUS_CANCELLED);
+  EXPECT_THAT(PlanWaitlistOfferNotices(cancelled, clients, Options(now)), ::testing::IsEmpty());
+  v1::Appointment proposed = Hold();
+  proposed.clear_waitlist_entry_id();
+  EXPECT_THAT(PlanWaitlistOfferNotices(proposed, clients, Options(now)), ::testing::IsEmpty());
+  v1::Appointment no_expiry = Hold();
+  no_expiry.clear_hold_expire_time();
+  EXPECT_THAT(PlanWaitlistOfferNotices(no_expiry, clients, Options(now)), ::testing::IsEmpty());
+  // At or past its expiry the hold is over.
+  EXPECT_THAT(PlanWaitlistOfferNotices(Hold(), clients, Options(At("2027-03-15T10:00:00Z"))),
+              ::testing::IsEmpty());
+  EXPECT_THAT(PlanWaitlistOfferNotices(Hold(), clients, Options(At("2027-03-15T10:30:00Z"))),
+              ::testing::IsEmpty());
+  EXPECT_EQ(PlanWaitlistOfferNotices(Hold(), clients, Options(At("2027-03-15T09:59:00Z"))).size(), 1u);
+}
+
+TEST(WaitlistOfferNoticesTest, TheTemplateNamesNeitherClinicianNorCare) {
+  const rv1::RegisterTemplateRequest t = WaitlistOfferTemplate("c1");
+  EXPECT_EQ(t.template_().template_id(), kWaitlistOfferTemplateId);
+  EXPECT_EQ(t.template_().clinic_id(), "c1");
+  EXPECT_TRUE(t.template_().discreet());
+  EXPECT_THAT(t.template_().body(), ::testing::HasSubstr("{{appointment_local_time}}"));
+  EXPECT_THAT(t.template_().body(), ::testing::HasSubstr("{{hold_until_local_time}}"));
+  for (const std::string& text :
+       {t.template_().subject(), t.template_().body(), t.template_().sender_name()}) {
+    for (const char* word : {"clinician", "Dr", "therap", "counsel", "{{clinician"}) {
+      EXPECT_EQ(text.find(word), std::string::npos) << word << " in " << text;
+    }
+  }
+}
+
+TEST(AppointmentReminderPlannerTest, ANewHoldRegistersTheOfferTemplateOnceThenAnnouncesIt) {
+  FakeClock clock(At("2027-03-15T08:00:00Z"));
+  const AppointmentReminderPlanner planner(clock, std::nullopt);
+  const std::vector<FollowUpCall> calls = planner.AfterChange(nullptr, Hold(), {Client("cl1")});
+  ASSERT_THAT(Targets(calls), ::testing::ElementsAre(kRegister, kSchedule));
+  EXPECT_THAT(Keys(calls), ::testing::Each("reminders/c1"));
+  EXPECT_EQ(calls[0].once_key, kWaitlistOfferTemplateId);
+  EXPECT_TRUE(calls[1].once_key.empty());
+  rv1::RegisterTemplateRequest registered;
+  ASSERT_TRUE(registered.ParseFromString(calls[0].payload));
+  EXPECT_EQ(registered.template_().template_id(), kWaitlistOfferTemplateId);
+  const rv1::ScheduleReminderRequest notice = Scheduled(calls[1]);
+  EXPECT_EQ(notice.template_id(), kWaitlistOfferTemplateId);
+  EXPECT_EQ(DueOf(notice), At("2027-03-15T08:00:00Z"));
+  // Nobody to tell: not even the template.
+  v1::Client opted_out = Client("cl1");
+  opted_out.mutable_reminders()->set_opted_out(true);
+  EXPECT_THAT(planner.AfterChange(nullptr, Hold(), {opted_out}), ::testing::IsEmpty());
+}
+
+TEST(AppointmentReminderPlannerTest, AnAcceptedHoldCancelsTheOfferThenGetsTheBookedReminders) {
+  FakeClock clock(At("2027-03-01T00:00:00Z"));
+  const AppointmentReminderPlanner planner(clock, std::nullopt);
+  const v1::Appointment hold = Hold();
+  const v1::Appointment booked = WithStatus(v1::APPOINTMENT_STATUS_BOOKED, 2);
+  const std::vector<FollowUpCall> calls = planner.AfterChange(&hold, booked, {Client("cl1")});
+  ASSERT_THAT(Targets(calls), ::testing::ElementsAre(kCancel, kRegister, kSchedule, kSchedule));
+  const rv1::CancelRemindersRequest cancel = Cancelled(calls[0]);
+  EXPECT_EQ(cancel.owner_ref(), "appointment/a1");
+  EXPECT_EQ(cancel.before_generation(), 2);  // the offer notice was generation 1
+  EXPECT_EQ(calls[1].once_key, kAppointmentReminderTemplateId);
+  EXPECT_EQ(Scheduled(calls[2]).template_id(), kAppointmentReminderTemplateId);
+  EXPECT_EQ(Scheduled(calls[2]).idempotency_key(), "a1:2:1");
+  EXPECT_EQ(Scheduled(calls[3]).idempotency_key(), "a1:2:2");
+}
+
+TEST(AppointmentReminderPlannerTest, ADeclinedOrLapsedHoldOnlyCancelsItsOffer) {
+  FakeClock clock(At("2027-03-15T08:00:00Z"));
+  const AppointmentReminderPlanner planner(clock, std::nullopt);
+  const v1::Appointment hold = Hold();
+  v1::Appointment cancelled = Hold();
+  cancelled.set_status(v1::APPOINTMENT_STATUS_CANCELLED);
+  cancelled.set_revision(2);
+  const std::vector<FollowUpCall> calls = planner.AfterChange(&hold, cancelled, {Client("cl1")});
+  ASSERT_THAT(Targets(calls), ::testing::ElementsAre(kCancel));
+  EXPECT_EQ(calls[0].ordering_key, "reminders/c1");
+  EXPECT_EQ(Cancelled(calls[0]).before_generation(), 0);
+  EXPECT_EQ(Cancelled(calls[0]).owner_ref(), "appointment/a1");
+}
+
 }  // namespace
 }  // namespace tandem::scheduling

@@ -119,7 +119,7 @@ TEST(ICalendarTest, NothingAboutTheClientTheRoomOrTheLinkLeaks) {
                       Appointment("a2", v1::MODALITY_IN_PERSON, v1::APPOINTMENT_STATUS_BOOKED)},
                      At("2026-03-01T00:00:00Z"));
   for (const char* secret : {"client-secret-id", "Harbour", "video.example", "abc123", "relapsed",
-                                   "depression", "series-9", "clinic-1", "clinician-1"}) {
+                             "depression", "series-9", "clinic-1", "clinician-1"}) {
     EXPECT_EQ(doc.find(secret), std::string::npos) << secret;
   }
 }

@@ -965,5 +965,136 @@ TEST(ValidateGetAttendanceSummaryTest, NamesEveryBadField) {
       });
 }
 
+// ---- Waitlist ----
+
+v1::JoinWaitlistRequest ValidJoin() {
+  v1::JoinWaitlistRequest request;
+  v1::WaitlistEntry& e = *request.mutable_entry();
+  e.set_clinic_id("clinic-1");
+  e.set_client_id("client-7");
+  e.set_clinician_id("dr-1");
+  auto* tue = e.add_windows();
+  tue->set_weekday(2);
+  SetClock(tue->mutable_start(), 9, 0);
+  SetClock(tue->mutable_end(), 12, 0);
+  auto* mon = e.add_windows();
+  mon->set_weekday(1);
+  SetClock(mon->mutable_start(), 13, 0);
+  SetClock(mon->mutable_end(), 17, 0);
+  auto* sun = e.add_windows();
+  sun->set_weekday(7);
+  SetClock(sun->mutable_start(), 18, 0);
+  sun->set_until_midnight(true);
+  SetDate(sun->mutable_effective_until(), 2027, 3, 1);
+  e.set_time_zone("Asia/Kolkata");
+  e.set_modality(v1::MODALITY_TELEHEALTH);
+  return request;
+}
+
+absl::Status JoinStatus(const v1::JoinWaitlistRequest& r) { return ValidateJoinWaitlist(r).status(); }
+
+TEST(ValidateJoinWaitlistTest, ReturnsTheWindowsAndTheZone) {
+  auto windows = ValidateJoinWaitlist(ValidJoin());
+  ASSERT_TRUE(windows.ok()) << windows.status();
+  ASSERT_EQ(windows->windows.size(), 3u);
+  EXPECT_EQ(windows->windows[0].weekday, absl::Weekday::tuesday);
+  EXPECT_EQ(windows->windows[0].start_minute, 9 * 60);
+  EXPECT_EQ(windows->windows[0].end_minute, 12 * 60);
+  EXPECT_EQ(windows->windows[1].weekday, absl::Weekday::monday);
+  EXPECT_EQ(windows->windows[2].weekday, absl::Weekday::sunday);
+  EXPECT_EQ(windows->windows[2].end_minute, 24 * 60);
+  EXPECT_EQ(windows->windows[2].effective_until, absl::CivilDay(2027, 3, 1));
+  ASSERT_TRUE(windows->zone.has_value());
+  EXPECT_EQ(windows->zone->name(), "Asia/Kolkata");
+
+  // No zone named: the client's zone is used, which is the handler's to look up.
+  v1::JoinWaitlistRequest no_zone = ValidJoin();
+  no_zone.mutable_entry()->clear_time_zone();
+  windows = ValidateJoinWaitlist(no_zone);
+  ASSERT_TRUE(windows.ok()) << windows.status();
+  EXPECT_EQ(windows->zone, std::nullopt);
+
+  // In person is the other modality allowed; 14 windows is the limit, inclusive.
+  v1::JoinWaitlistRequest in_person = ValidJoin();
+  in_person.mutable_entry()->set_modality(v1::MODALITY_IN_PERSON);
+  for (int i = 0; i < kMaxWaitlistWindows - 3; ++i) {
+    *in_person.mutable_entry()->add_windows() = in_person.entry().windows(0);
+  }
+  ASSERT_EQ(in_person.entry().windows_size(), 14);
+  EXPECT_TRUE(ValidateJoinWaitlist(in_person).ok()) << ValidateJoinWaitlist(in_person).status();
+}
+
+TEST(ValidateJoinWaitlistTest, NamesEveryBadField) {
+  using C = Case<v1::JoinWaitlistRequest>;
+  auto e = [](v1::JoinWaitlistRequest& r) { return r.mutable_entry(); };
+  RunCases(
+      ValidJoin(), JoinStatus,
+      std::vector<C>{
+          {"no entry", [](auto& r) { r.clear_entry(); }, {"entry"}},
+          {"clinic id", [&](auto& r) { e(r)->set_clinic_id(""); }, {"entry.clinic_id"}},
+          {"client id", [&](auto& r) { e(r)->set_client_id("a b"); }, {"entry.client_id"}},
+          {"clinician id", [&](auto& r) { e(r)->set_clinician_id("é"); }, {"entry.clinician_id"}},
+          {"no windows", [&](auto& r) { e(r)->clear_windows(); }, {"entry.windows"}},
+          {"15 windows",
+           [&](auto& r) {
+             for (int i = 0; i < 12; ++i) *e(r)->add_windows() = r.entry().windows(0);
+           },
+           {"entry.windows"}},
+          {"weekday 8",
+           [&](auto& r) { e(r)->mutable_windows(0)->set_weekday(8); },
+           {"entry.windows[0].weekday"}},
+          {"end before start",
+           [&](auto& r) { SetClock(e(r)->mutable_windows(1)->mutable_end(), 12, 0); },
+           {"entry.windows[1].end"}},
+          {"unknown zone", [&](auto& r) { e(r)->set_time_zone("Mars/Base"); }, {"entry.time_zone"}},
+          {"no modality", [&](auto& r) { e(r)->set_modality(v1::MODALITY_UNSPECIFIED); }, {"entry.modality"}},
+          {"all at once",
+           [&](auto& r) {
+             e(r)->set_clinic_id("");
+             e(r)->set_client_id("a b");
+             e(r)->set_clinician_id("é");
+             e(r)->mutable_windows(0)->set_weekday(8);  // never reaches the calendar check
+             SetClock(e(r)->mutable_windows(1)->mutable_end(), 12, 0);
+             e(r)->set_time_zone("Mars/Base");
+             e(r)->set_modality(v1::MODALITY_UNSPECIFIED);
+           },
+           {"entry.clinic_id", "entry.client_id", "entry.clinician_id", "entry.windows[0].weekday",
+            "entry.windows[1].end", "entry.time_zone", "entry.modality"}},
+      });
+}
+
+TEST(ValidateJoinWaitlistTest, NeverQuotesTheZone) {
+  v1::JoinWaitlistRequest request = ValidJoin();
+  request.mutable_entry()->set_time_zone("Secret/Place");
+  EXPECT_THAT(Descriptions(JoinStatus(request)), Not(HasSubstr("Secret")));
+}
+
+TEST(ValidateWaitlistReadsTest, RequireValidIds) {
+  v1::ListWaitlistRequest list;
+  list.set_clinic_id("clinic-1");
+  EXPECT_THAT(Fields(ValidateListWaitlist(list)), ElementsAre("clinician_id"));
+  list.set_clinician_id("dr-1");
+  EXPECT_TRUE(ValidateListWaitlist(list).ok());
+  list.set_client_id("client-7");
+  EXPECT_TRUE(ValidateListWaitlist(list).ok());
+  list.clear_clinician_id();
+  EXPECT_TRUE(ValidateListWaitlist(list).ok());
+  list.set_client_id("a b");
+  EXPECT_THAT(Fields(ValidateListWaitlist(list)), ElementsAre("client_id"));
+  list.set_client_id("client-7");
+  list.set_clinician_id("é");
+  list.set_clinic_id("");
+  EXPECT_THAT(Fields(ValidateListWaitlist(list)), ElementsAre("clinic_id", "clinician_id"));
+
+  v1::LeaveWaitlistRequest leave;
+  EXPECT_THAT(Fields(ValidateLeaveWaitlist(leave)), ElementsAre("clinic_id", "entry_id"));
+  leave.set_clinic_id("clinic-1");
+  leave.set_entry_id("entry-1");
+  EXPECT_TRUE(ValidateLeaveWaitlist(leave).ok());
+
+  EXPECT_THAT(Fields(ValidateWaitlistOfferAnswer("", "a b")), ElementsAre("clinic_id", "appointment_id"));
+  EXPECT_TRUE(ValidateWaitlistOfferAnswer("clinic-1", "appt-1").ok());
+}
+
 }  // namespace
 }  // namespace tandem::scheduling

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "services/scheduling/api/feed_token.h"
 #include "services/scheduling/api/scheduling_app.h"
+#include "services/scheduling/domain/proto_time.h"
 #include "tandem/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/fixtures/redis_server.h"
 #include "tests/support/service_fixture.h"
@@ -34,12 +35,6 @@ using tandem::testing::PersonToken;
 using tandem::testing::ServiceFixture;
 
 constexpr char kClinic[] = "c1";
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
 
 // A whole hour `hours` from the hour the process started in.
 absl::Time Hour(int hours) {
@@ -124,8 +119,8 @@ class CalendarFeedTest : public ::testing::Test {
     request.set_idempotency_key(absl::StrCat("feed-", clinician, "-", absl::ToUnixSeconds(start)));
     request.set_clinician_id(clinician);
     request.add_client_ids("k1");
-    *request.mutable_start_time() = Ts(start);
-    *request.mutable_end_time() = Ts(start + absl::Minutes(50));
+    *request.mutable_start_time() = ToProto(start);
+    *request.mutable_end_time() = ToProto(start + absl::Minutes(50));
     request.set_modality(modality);
     if (modality == v1::MODALITY_TELEHEALTH) {
       request.set_telehealth_url("https://video.example/room/zq7");

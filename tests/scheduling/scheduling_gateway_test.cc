@@ -263,6 +263,104 @@ TEST_F(SchedulingGatewayTest, EveryPublicRouteWorksOverHttp) {
   r = Call("RevokeCalendarFeed", verb::delete_, base + "/calendar-feeds/" + feed_id, nullptr, admin);
   ASSERT_EQ(r.status, 200) << r.body;
 
+  // The waitlist: two clients wait for cl1 at any hour of the week. A cancellation frees a slot, which the
+  // worker running in process holds for the first of them; declined, it goes to the second, who accepts it.
+  for (const std::string client : {"k2", "k3"}) {
+    r = Call("UpsertClient", verb::put, absl::StrCat(base, "/clients/", client),
+             {{"displayName", "Waiting"}, {"timeZone", "Europe/Berlin"}}, desk);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  auto join = [&](const std::string& client) {
+    return Call("JoinWaitlist", verb::post, base + "/waitlist",
+                {{"clientId", client},
+                 {"clinicianId", "cl1"},
+                 {"windows", hours},
+                 {"modality", "MODALITY_TELEHEALTH"}},
+                desk);
+  };
+  r = Call("JoinWaitlist", verb::post, base + "/waitlist",
+           {{"clientId", "a b"},
+            {"clinicianId", "cl1"},
+            {"windows",
+             nlohmann::json::array({{{"weekday", 8}, {"start", {{"hours", 9}}}, {"end", {{"hours", 10}}}}})},
+            {"timeZone", "Mars/Base"}},
+           desk);
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(ViolatedFields(r), (std::set<std::string>{"entry.client_id", "entry.windows[0].weekday",
+                                                      "entry.time_zone", "entry.modality"}))
+      << r.body;
+  r = join("k2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "WAITLIST_STATUS_WAITING");
+  EXPECT_EQ(r.json()["timeZone"], "Europe/Berlin");  // the client's zone when none is named
+  const std::string first_entry = r.json()["entryId"];
+  r = join("k3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string second_entry = r.json()["entryId"];
+  EXPECT_EQ(join("k2").status, 409) << "a client waits once per clinician";
+
+  // The offer made for `entry_id` once the worker got to it (empty after 5 s without one).
+  auto offer_for = [&](const std::string& entry_id) -> std::string {
+    for (const absl::Time deadline = absl::Now() + absl::Seconds(5); absl::Now() < deadline;) {
+      const HttpReply list =
+          Call("ListWaitlist", verb::get, base + "/waitlist?clinicianId=cl1", nullptr, clinician);
+      EXPECT_EQ(list.status, 200) << list.body;
+      const nlohmann::json body = list.json();
+      for (const nlohmann::json& entry : body.value("entries", nlohmann::json::array())) {
+        if (entry.value("entryId", "") == entry_id &&
+            entry.value("status", "") == "WAITLIST_STATUS_OFFERED") {
+          return entry.value("offerAppointmentId", "");
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return "";
+  };
+  r = book("gw-waitlist", Hour(24 * 5));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string freed = r.json()["appointmentId"];
+  r = Call("CancelAppointment", verb::post, base + "/appointments/" + freed + ":cancel",
+           nlohmann::json::object(), desk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string first_hold = offer_for(first_entry);
+  ASSERT_FALSE(first_hold.empty()) << "the freed slot was not offered to the first in the queue";
+  r = Call("GetAppointment", verb::get, base + "/appointments/" + first_hold, nullptr, desk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "APPOINTMENT_STATUS_PROPOSED");
+  EXPECT_EQ(r.json()["clientIds"], nlohmann::json::array({"k2"}));
+  EXPECT_EQ(r.json()["startTime"], Rfc3339(Hour(24 * 5)));
+  EXPECT_EQ(r.json()["waitlistEntryId"], first_entry);
+  EXPECT_TRUE(r.json().contains("holdExpireTime")) << r.body;
+
+  r = Call("DeclineWaitlistOffer", verb::post, base + "/appointments/" + first_hold + ":decline",
+           nlohmann::json::object(), PersonToken("client", "k2", "c1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "APPOINTMENT_STATUS_CANCELLED");
+  const std::string second_hold = offer_for(second_entry);
+  ASSERT_FALSE(second_hold.empty()) << "the declined slot was not offered to the next in the queue";
+  EXPECT_NE(second_hold, first_hold);
+  r = Call("AcceptWaitlistOffer", verb::post, base + "/appointments/" + second_hold + ":accept",
+           nlohmann::json::object(), PersonToken("client", "k3", "c1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "APPOINTMENT_STATUS_BOOKED");
+  EXPECT_EQ(r.json()["clientIds"], nlohmann::json::array({"k3"}));
+  r = Call("ListWaitlist", verb::get, base + "/waitlist?clientId=k3&includeClosed=true", nullptr, desk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json()["entries"].size(), 1U) << r.body;
+  EXPECT_EQ(r.json()["entries"][0]["status"], "WAITLIST_STATUS_BOOKED");
+  EXPECT_EQ(r.json()["entries"][0]["offerAppointmentId"], second_hold);
+
+  // Another clinic's admin cannot see or remove c1's entry, under either clinic's path.
+  const std::string other = PersonToken("admin", "a1", "c2");
+  r = Call("LeaveWaitlist", verb::delete_, base + "/waitlist/" + first_entry, nullptr, other);
+  EXPECT_EQ(r.status, 404) << r.body;
+  r = Call("LeaveWaitlist", verb::delete_, "/v1/clinics/c2/waitlist/" + first_entry, nullptr, other);
+  EXPECT_EQ(r.status, 404) << r.body;
+  // The first client, having declined, still waits and may leave.
+  r = Call("LeaveWaitlist", verb::delete_, base + "/waitlist/" + first_entry, nullptr, desk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["status"], "WAITLIST_STATUS_LEFT");
+
   const std::set<std::string> routed = RoutedMethods();
   EXPECT_EQ(routed.count("CheckCareTeam"), 0U) << "an internal RPC is public";
   EXPECT_EQ(routed.count("GetContact"), 0U) << "an internal RPC is public";

@@ -31,6 +31,7 @@
 #include "services/reminders/api/reminders_app.h"
 #include "services/scheduling/api/scheduling_app.h"
 #include "services/scheduling/domain/appointment_reminders.h"
+#include "services/scheduling/domain/proto_time.h"
 #include "tandem/reminders/v1/reminders.grpc.pb.h"
 #include "tandem/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/fixtures/free_port.h"
@@ -50,13 +51,6 @@ namespace rv1 = tandem::reminders::v1;
 using tandem::testing::ServiceFixture;
 
 constexpr char kClinic[] = "c1";
-
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) { return absl::FromUnixSeconds(ts.seconds()); }
 
 // A whole hour `hours` ahead of the current hour: 3 is between two and three hours from now, so of the
 // default reminders (a day and two hours before) only the two-hour one is still ahead.
@@ -202,8 +196,8 @@ class SchedulingRemindersTest : public ::testing::Test {
     request.set_idempotency_key(key);
     request.set_clinician_id("cl1");
     request.add_client_ids("k1");
-    *request.mutable_start_time() = Ts(start);
-    *request.mutable_end_time() = Ts(start + absl::Minutes(50));
+    *request.mutable_start_time() = ToProto(start);
+    *request.mutable_end_time() = ToProto(start + absl::Minutes(50));
     request.set_modality(v1::MODALITY_TELEHEALTH);
     v1::Appointment appointment;
     grpc::Status status = stub_->BookAppointment(Context(FrontDesk()).get(), request, &appointment);
@@ -250,7 +244,7 @@ TEST_F(SchedulingRemindersTest, RemindersFollowTheAppointmentThroughItsChanges) 
   std::vector<rv1::Reminder> reminders = RemindersOf(booked.appointment_id());
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].state(), rv1::REMINDER_STATE_SCHEDULED);
-  EXPECT_EQ(FromTs(reminders[0].due_time()), start - absl::Hours(2));
+  EXPECT_EQ(FromProto(reminders[0].due_time()), start - absl::Hours(2));
   EXPECT_EQ(reminders[0].channel(), rv1::CHANNEL_LOG);
   EXPECT_EQ(reminders[0].owner_generation(), 1);
   EXPECT_EQ(reminders[0].template_id(), kAppointmentReminderTemplateId);
@@ -259,8 +253,8 @@ TEST_F(SchedulingRemindersTest, RemindersFollowTheAppointmentThroughItsChanges) 
   v1::RescheduleAppointmentRequest move;
   move.set_clinic_id(kClinic);
   move.set_appointment_id(booked.appointment_id());
-  *move.mutable_start_time() = Ts(Hour(5));
-  *move.mutable_end_time() = Ts(Hour(5) + absl::Minutes(50));
+  *move.mutable_start_time() = ToProto(Hour(5));
+  *move.mutable_end_time() = ToProto(Hour(5) + absl::Minutes(50));
   v1::Appointment moved;
   grpc::Status status = stub_->RescheduleAppointment(Context(FrontDesk()).get(), move, &moved);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -272,7 +266,7 @@ TEST_F(SchedulingRemindersTest, RemindersFollowTheAppointmentThroughItsChanges) 
   EXPECT_EQ(reminders[0].state(), rv1::REMINDER_STATE_CANCELLED);
   EXPECT_EQ(reminders[1].owner_generation(), 2);
   EXPECT_EQ(reminders[1].state(), rv1::REMINDER_STATE_SCHEDULED);
-  EXPECT_EQ(FromTs(reminders[1].due_time()), Hour(5) - absl::Hours(2));
+  EXPECT_EQ(FromProto(reminders[1].due_time()), Hour(5) - absl::Hours(2));
 
   // The client opts out: every reminder of their upcoming appointment stops at once.
   ASSERT_TRUE(UpsertClient(true).ok());
@@ -328,7 +322,7 @@ TEST_F(SchedulingRemindersTest, ABookingSucceedsWhileRemindersIsDownAndItsRemind
   std::vector<rv1::Reminder> reminders = RemindersOf(booked.appointment_id());
   ASSERT_EQ(reminders.size(), 1u);
   EXPECT_EQ(reminders[0].state(), rv1::REMINDER_STATE_SCHEDULED);
-  EXPECT_EQ(FromTs(reminders[0].due_time()), start - absl::Hours(2));
+  EXPECT_EQ(FromProto(reminders[0].due_time()), start - absl::Hours(2));
 
   // Relaying again sends nothing more.
   auto sent = relay_->RunOnce();

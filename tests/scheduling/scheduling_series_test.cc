@@ -20,6 +20,7 @@
 #include "grpcpp/client_context.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/api/scheduling_app.h"
+#include "services/scheduling/domain/proto_time.h"
 #include "tandem/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/fixtures/redis_server.h"
 #include "tests/support/service_fixture.h"
@@ -37,15 +38,9 @@ constexpr char kClinic[] = "c1";
 absl::Time Utc(int y, int m, int d, int h, int min = 0) {
   return absl::FromCivil(absl::CivilMinute(y, m, d, h, min), absl::UTCTimeZone());
 }
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-absl::Time FromTs(const google::protobuf::Timestamp& ts) { return absl::FromUnixSeconds(ts.seconds()); }
 std::vector<absl::Time> Starts(const google::protobuf::RepeatedPtrField<v1::Appointment>& appointments) {
   std::vector<absl::Time> starts;
-  for (const v1::Appointment& a : appointments) starts.push_back(FromTs(a.start_time()));
+  for (const v1::Appointment& a : appointments) starts.push_back(FromProto(a.start_time()));
   return starts;
 }
 
@@ -154,8 +149,8 @@ class SchedulingSeriesTest : public ::testing::Test {
     v1::RescheduleAppointmentRequest request;
     request.set_clinic_id(kClinic);
     request.set_appointment_id(id);
-    *request.mutable_start_time() = Ts(start);
-    *request.mutable_end_time() = Ts(start + absl::Minutes(50));
+    *request.mutable_start_time() = ToProto(start);
+    *request.mutable_end_time() = ToProto(start + absl::Minutes(50));
     request.set_scope(scope);
     v1::Appointment response;
     return stub_->RescheduleAppointment(Context(token).get(), request, &response);
@@ -174,7 +169,7 @@ class SchedulingSeriesTest : public ::testing::Test {
   std::vector<absl::Time> StoredStarts(const v1::BookSeriesResponse& series) {
     std::vector<absl::Time> starts;
     for (const v1::Appointment& a : series.appointments()) {
-      starts.push_back(FromTs(Get(a.appointment_id()).start_time()));
+      starts.push_back(FromProto(Get(a.appointment_id()).start_time()));
     }
     return starts;
   }
@@ -201,7 +196,7 @@ TEST_F(SchedulingSeriesTest, AWeeklySeriesStaysAtNineLocalAcrossBothClockChanges
   EXPECT_THAT(Starts(spring.appointments()),
               ElementsAre(Utc(2027, 3, 2, 14), Utc(2027, 3, 9, 14), Utc(2027, 3, 16, 13)));
   for (const v1::Appointment& a : spring.appointments()) {
-    EXPECT_EQ(FromTs(a.end_time()) - FromTs(a.start_time()), absl::Minutes(50));
+    EXPECT_EQ(FromProto(a.end_time()) - FromProto(a.start_time()), absl::Minutes(50));
     EXPECT_EQ(a.series_id(), spring.series_id());
     EXPECT_EQ(a.status(), v1::APPOINTMENT_STATUS_BOOKED);
   }
@@ -251,7 +246,7 @@ TEST_F(SchedulingSeriesTest, ThisAndFollowingMovesByTheLocalShiftAcrossTheClockC
   for (int i = 0; i < 5; ++i) {
     const v1::Appointment a = Get(series.appointments(i).appointment_id());
     EXPECT_EQ(a.revision(), i < 2 ? 1 : 2) << i;
-    EXPECT_EQ(FromTs(a.end_time()) - FromTs(a.start_time()), absl::Minutes(50)) << i;
+    EXPECT_EQ(FromProto(a.end_time()) - FromProto(a.start_time()), absl::Minutes(50)) << i;
   }
 }
 
@@ -291,7 +286,7 @@ TEST_F(SchedulingSeriesTest, WholeSeriesCancelCancelsEveryOccurrenceEachWithItsL
   const v1::BookSeriesResponse series = MustBookSeries(Counted(
       SeriesRequest("late", "utc", day, {static_cast<int>(absl::GetWeekday(day)) + 1}, local.hour()), 3));
   ASSERT_EQ(series.appointments_size(), 3);
-  ASSERT_EQ(FromTs(series.appointments(0).start_time()), first);
+  ASSERT_EQ(FromProto(series.appointments(0).start_time()), first);
 
   v1::CancelAppointmentRequest request;
   request.set_clinic_id(kClinic);
@@ -339,8 +334,8 @@ TEST_F(SchedulingSeriesTest, BookNoneNamesTheAppointmentInTheWay) {
   single.set_idempotency_key("single");
   single.set_clinician_id("ny");
   single.add_client_ids("k1");
-  *single.mutable_start_time() = Ts(Utc(2027, 3, 9, 14, 30));
-  *single.mutable_end_time() = Ts(Utc(2027, 3, 9, 15, 20));
+  *single.mutable_start_time() = ToProto(Utc(2027, 3, 9, 14, 30));
+  *single.mutable_end_time() = ToProto(Utc(2027, 3, 9, 15, 20));
   single.set_modality(v1::MODALITY_TELEHEALTH);
   v1::Appointment in_the_way;
   grpc::Status status = stub_->BookAppointment(Context(front_desk_).get(), single, &in_the_way);

@@ -52,10 +52,6 @@ class SqlCalendarFeedStoreTest : public ::testing::TestWithParam<std::string> {
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? rows->entries.size() : 0;
   }
-  absl::Status Exec(const std::string& sql) {
-    return parts_.db->RunInTransaction(db::TxMode::kWrite,
-                                       [&](db::Transaction& tx) { return tx.ExecuteScript(sql); });
-  }
   bool IsPostgres() const { return GetParam() == "postgresql"; }
 
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
@@ -100,13 +96,7 @@ TEST_P(SqlCalendarFeedStoreTest, AnotherClinicsFeedIsNotFound) {
 
 TEST_P(SqlCalendarFeedStoreTest, AWriteWhoseAuditRowFailsLeavesNothing) {
   ASSERT_TRUE(store_->CreateFeed(Feed("f1"), kHash, Entry("calendar_feed.create", "f1")).ok());
-  ASSERT_TRUE(Exec(IsPostgres() ? "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS "
-                                  "$$ BEGIN RAISE EXCEPTION 'audit trail down'; END $$; "
-                                  "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
-                                  "FOR EACH ROW EXECUTE FUNCTION audit_down();"
-                                : "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
-                                  "BEGIN SELECT RAISE(ABORT, 'audit trail down'); END;")
-                  .ok());
+  ASSERT_TRUE(store_testing::BreakAuditTrail(*parts_.db, IsPostgres()).ok());
   EXPECT_FALSE(
       store_->CreateFeed(Feed("f2"), std::string(64, 'a'), Entry("calendar_feed.create", "f2")).ok());
   EXPECT_FALSE(store_->RevokeFeed("c1", "f1", absl::Now(), Entry("calendar_feed.revoke", "f1")).ok());

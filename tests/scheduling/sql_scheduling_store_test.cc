@@ -169,14 +169,7 @@ class SqlSchedulingStoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   static audit::AuditEntry Entry(const std::string& action, const std::string& clinic_id = "c1") {
-    audit::AuditEntry entry;
-    entry.clinic_id = clinic_id;
-    entry.actor = "front-desk-1";
-    entry.actor_role = "front_desk";
-    entry.action = action;
-    entry.resource_type = "appointment";
-    entry.outcome = std::string(audit::kOutcomeOk);
-    return entry;
+    return store_testing::DeskEntry(action, "appointment", clinic_id);
   }
 
   void AddClinician(const std::string& id, int before = 0, int after = 0, const std::string& clinic = "c1") {
@@ -267,28 +260,13 @@ class SqlSchedulingStoreTest : public ::testing::TestWithParam<std::string> {
     auto rows = tx->Execute("SELECT COUNT(*) AS n FROM " + table);
     return *(*rows)[0].GetInt64("n");
   }
-  absl::Status Exec(const std::string& sql) {
-    auto tx = db_->Begin(db::TxMode::kWrite);
-    if (!tx.ok()) return tx.status();
-    absl::Status run = tx->ExecuteScript(sql);
-    if (!run.ok()) return run;
-    return tx->Commit();
-  }
   // Makes the trail refuse every new row, as a full disk or a revoked grant would.
   void BreakTheAuditTrail() {
-    absl::Status broken =
-        Exec(IsPostgres() ? "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS "
-                            "$$ BEGIN RAISE EXCEPTION 'audit trail down'; END $$; "
-                            "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
-                            "FOR EACH ROW EXECUTE FUNCTION audit_down();"
-                          : "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
-                            "BEGIN SELECT RAISE(ABORT, 'audit trail down'); END;");
+    absl::Status broken = store_testing::BreakAuditTrail(*db_, IsPostgres());
     ASSERT_TRUE(broken.ok()) << broken;
   }
   void RepairTheAuditTrail() {
-    absl::Status repaired =
-        Exec(IsPostgres() ? "DROP TRIGGER audit_down ON audit_log; DROP FUNCTION audit_down();"
-                          : "DROP TRIGGER audit_down;");
+    absl::Status repaired = store_testing::RepairAuditTrail(*db_, IsPostgres());
     ASSERT_TRUE(repaired.ok()) << repaired;
   }
 

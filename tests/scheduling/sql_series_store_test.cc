@@ -74,14 +74,7 @@ class SqlSeriesStoreTest : public ::testing::TestWithParam<std::string> {
   }
 
   static audit::AuditEntry Entry(const std::string& action) {
-    audit::AuditEntry entry;
-    entry.clinic_id = kClinic;
-    entry.actor = "front-desk-1";
-    entry.actor_role = "front_desk";
-    entry.action = action;
-    entry.resource_type = "appointment";
-    entry.outcome = std::string(audit::kOutcomeOk);
-    return entry;
+    return store_testing::DeskEntry(action, "appointment", kClinic);
   }
 
   NewAppointment Occurrence(absl::Time start, const std::string& series_id) {

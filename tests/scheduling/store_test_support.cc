@@ -47,4 +47,38 @@ void CloseStoreTestDatabase(StoreTestDatabase& parts) {
   parts.dir.clear();
 }
 
+audit::AuditEntry DeskEntry(const std::string& action, const std::string& resource_type,
+                            const std::string& clinic_id) {
+  audit::AuditEntry entry;
+  entry.clinic_id = clinic_id;
+  entry.actor = "front-desk-1";
+  entry.actor_role = "front_desk";
+  entry.action = action;
+  entry.resource_type = resource_type;
+  entry.outcome = std::string(audit::kOutcomeOk);
+  return entry;
+}
+
+absl::Status ExecuteScript(db::Database& db, const std::string& sql) {
+  absl::StatusOr<db::Transaction> tx = db.Begin(db::TxMode::kWrite);
+  if (!tx.ok()) return tx.status();
+  absl::Status run = tx->ExecuteScript(sql);
+  if (!run.ok()) return run;
+  return tx->Commit();
+}
+
+absl::Status BreakAuditTrail(db::Database& db, bool postgres) {
+  return ExecuteScript(db, postgres ? "CREATE FUNCTION audit_down() RETURNS trigger LANGUAGE plpgsql AS "
+                                      "$$ BEGIN RAISE EXCEPTION 'audit trail down'; END $$; "
+                                      "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
+                                      "FOR EACH ROW EXECUTE FUNCTION audit_down();"
+                                    : "CREATE TRIGGER audit_down BEFORE INSERT ON audit_log "
+                                      "BEGIN SELECT RAISE(ABORT, 'audit trail down'); END;");
+}
+
+absl::Status RepairAuditTrail(db::Database& db, bool postgres) {
+  return ExecuteScript(db, postgres ? "DROP TRIGGER audit_down ON audit_log; DROP FUNCTION audit_down();"
+                                    : "DROP TRIGGER audit_down;");
+}
+
 }  // namespace tandem::scheduling::store_testing

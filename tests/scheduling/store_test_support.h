@@ -30,6 +30,19 @@ absl::StatusOr<StoreTestDatabase> OpenStoreTestDatabase(const std::string& backe
 // Closes the parts in dependency order and removes the SQLite directory.
 void CloseStoreTestDatabase(StoreTestDatabase& parts);
 
+// The audit row a store write takes in these tests: front desk "front-desk-1" doing `action` to a record of
+// `resource_type` in `clinic_id`, successfully (the store fills in the record's id).
+audit::AuditEntry DeskEntry(const std::string& action, const std::string& resource_type,
+                            const std::string& clinic_id = "c1");
+
+// Runs `sql` (one or more statements) in a write transaction of its own.
+absl::Status ExecuteScript(db::Database& db, const std::string& sql);
+
+// Makes the audit trail refuse every new row, as a full disk or a revoked grant would (a trigger on
+// audit_log), and takes that away again. `postgres` selects the dialect.
+absl::Status BreakAuditTrail(db::Database& db, bool postgres);
+absl::Status RepairAuditTrail(db::Database& db, bool postgres);
+
 }  // namespace tandem::scheduling::store_testing
 
 #endif  // TANDEM_TESTS_SCHEDULING_STORE_TEST_SUPPORT_H_

@@ -8,20 +8,15 @@
 #include "common/status/field_violations.h"
 #include "common/status/status_macros.h"
 #include "common/time/uuid.h"
-#include "google/protobuf/util/time_util.h"
 #include "services/scheduling/api/feed_token.h"
 #include "services/scheduling/api/scheduling_service.h"
 #include "services/scheduling/domain/icalendar.h"
+#include "services/scheduling/domain/proto_time.h"
 
 namespace tandem::scheduling {
 namespace {
 
 namespace v1 = tandem::scheduling::v1;
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
 
 // The one answer for every token that opens no feed (unknown, revoked, malformed), so that an answer never
 // tells which; it never repeats the token.
@@ -32,7 +27,7 @@ bool MayManageFeedsOf(const service::Call& call, const std::string& clinician_id
   return call.caller().HasRole(auth::kRoleAdmin) || call.caller().subject == clinician_id;
 }
 
-v1::CalendarFeed ToProto(const CalendarFeedRecord& feed) {
+v1::CalendarFeed FeedToProto(const CalendarFeedRecord& feed) {
   v1::CalendarFeed out;
   out.set_clinic_id(feed.clinic_id);
   out.set_feed_id(feed.feed_id);
@@ -66,7 +61,7 @@ grpc::ServerUnaryReactor* SchedulingService::CreateCalendarFeed(grpc::CallbackSe
         feed.clinician_id = request->clinician_id();
         feed.created_at = deps_.clock->Now();
         RETURN_IF_ERROR(deps_.feeds->CreateFeed(feed, FeedTokenHash(token), call.SuccessEntry(feed.feed_id)));
-        *response = ToProto(feed);
+        *response = FeedToProto(feed);
         // The only time the token is shown: only its hash is kept.
         response->set_url_path(FeedUrlPath(token));
         response->set_token(std::move(token));
@@ -114,7 +109,7 @@ grpc::ServerUnaryReactor* SchedulingService::ListCalendarFeeds(grpc::CallbackSer
                       ids.reserve(feeds.size());
                       for (const CalendarFeedRecord& feed : feeds) ids.push_back(feed.feed_id);
                       RETURN_IF_ERROR(call.AuditList(ids));
-                      for (const CalendarFeedRecord& feed : feeds) *response->add_feeds() = ToProto(feed);
+                      for (const CalendarFeedRecord& feed : feeds) *response->add_feeds() = FeedToProto(feed);
                       return absl::OkStatus();
                     });
 }

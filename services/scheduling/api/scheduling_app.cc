@@ -1,5 +1,6 @@
 #include "services/scheduling/api/scheduling_app.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/scheduling/api/scheduling_service.h"
+#include "services/scheduling/api/waitlist_worker.h"
 #include "services/scheduling/domain/appointment_reminders.h"
 #include "services/scheduling/store/scheduling_migrations.h"
 #include "services/scheduling/store/sql_calendar_feed_store.h"
@@ -23,6 +25,12 @@ ABSL_FLAG(std::string, reminders_address, "",
           "host:port of the reminders service; empty: reminders wait in the outbox until one is configured");
 ABSL_FLAG(bool, reminders_to_log_channel, false,
           "send every appointment reminder through the reminders service's log channel (local runs)");
+ABSL_FLAG(int, waitlist_hold_minutes, 120,
+          "how long a slot freed by a cancellation is held for one waitlisted client before the next is "
+          "offered it");
+ABSL_FLAG(
+    int, waitlist_interval_s, 10,
+    "how often the waitlist worker looks for lapsed holds and freed slots (a cancellation wakes it at once)");
 ABSL_FLAG(int, outbox_threads, 1, "threads relaying the outbox (reminder calls) to the reminders service");
 
 namespace tandem::scheduling {
@@ -33,6 +41,7 @@ class SchedulingParts final : public service::ServiceParts {
  public:
   // Without a signing key there is no relay: the calls wait in the outbox.
   void Start() override {
+    waitlist->Start();
     if (relay == nullptr) return;
     absl::Status started = relay->Start();
     if (!started.ok()) {
@@ -40,6 +49,7 @@ class SchedulingParts final : public service::ServiceParts {
     }
   }
   void Stop() override {
+    waitlist->Stop();
     if (relay != nullptr) relay->Stop();
   }
 
@@ -50,6 +60,7 @@ class SchedulingParts final : public service::ServiceParts {
   std::unique_ptr<SqlCalendarFeedStore> feeds;
   std::unique_ptr<redis::RedisPool> cache_redis;
   std::unique_ptr<redis::RedisCache> care_teams;
+  std::unique_ptr<WaitlistWorker> waitlist;
   std::unique_ptr<SchedulingService> api;
 };
 
@@ -107,6 +118,12 @@ absl::StatusOr<std::unique_ptr<service::ServiceParts>> BuildScheduling(service::
   deps.verifier = &runtime.verifier();
   deps.audit = &runtime.audit();
   deps.workers = &runtime.workers();
+  WaitlistWorkerOptions waitlist_options;
+  waitlist_options.hold = absl::Minutes(std::max(1, absl::GetFlag(FLAGS_waitlist_hold_minutes)));
+  waitlist_options.interval = absl::Seconds(std::max(1, absl::GetFlag(FLAGS_waitlist_interval_s)));
+  waitlist_options.actor = runtime.definition().name;
+  parts->waitlist = std::make_unique<WaitlistWorker>(*parts->store, Clock::Real(), waitlist_options);
+  deps.waitlist_changed = [worker = parts->waitlist.get()] { worker->Wake(); };
   parts->api = std::make_unique<SchedulingService>(std::move(deps));
   runtime.AddService(parts->api.get(), parts->api->rules());
   return parts;

@@ -15,46 +15,24 @@
 #include "common/status/status_macros.h"
 #include "common/time/time_zone.h"
 #include "common/time/uuid.h"
-#include "google/protobuf/util/time_util.h"
+#include "services/scheduling/api/handler_support.h"
 #include "services/scheduling/domain/appointment_status.h"
 #include "services/scheduling/domain/attendance.h"
 #include "services/scheduling/domain/availability.h"
 #include "services/scheduling/domain/proto_status.h"
+#include "services/scheduling/domain/proto_time.h"
 #include "services/scheduling/domain/recurrence.h"
 #include "services/scheduling/domain/request_validation.h"
 
 namespace tandem::scheduling {
 namespace {
 
-using google::protobuf::util::TimeUtil;
 namespace v1 = tandem::scheduling::v1;
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 200;
 constexpr int kMaxSlots = 2000;
 constexpr char kCareTeamSeparator = ',';
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-// How far the person behind a call reaches. Staff (admins, front desk) reach the whole clinic; a clinician
-// their own calendar and their care-team clients; a client their own records. A person holding several
-// roles gets the widest. A service acting alone reaches what its rule admits.
-enum class Reach { kClinic, kClinician, kClient };
-
-Reach ReachOf(const service::Call& call) {
-  const auth::Principal* person = call.person();
-  if (person == nullptr) return Reach::kClinic;
-  if (person->HasRole(auth::kRoleAdmin) || person->HasRole(auth::kRoleFrontDesk)) return Reach::kClinic;
-  if (person->HasRole(auth::kRoleClinician)) return Reach::kClinician;
-  return Reach::kClient;
-}
-
-const std::string& PersonId(const service::Call& call) { return call.person()->subject; }
 
 absl::Status NotFound(absl::string_view what) {
   return absl::NotFoundError(absl::StrCat(what, " not found"));
@@ -64,31 +42,7 @@ std::string CareTeamKey(const std::string& clinic_id, const std::string& client_
   return absl::StrCat("care_team/", clinic_id, "/", client_id);
 }
 
-// The clinician's booking policy from their stored profile (validated when it was written).
-absl::StatusOr<ClinicianPolicy> PolicyOf(const ClinicianProto& clinician) {
-  absl::StatusOr<ClinicianPolicy> policy = ValidateClinician(clinician);
-  if (!policy.ok()) return absl::FailedPreconditionError("the clinician's stored profile is no longer valid");
-  return policy;
-}
-
 absl::Duration CancellationWindow(const ClinicianPolicy& policy) { return policy.late_cancellation_window; }
-
-// The cancellation of one appointment at `now`: FAILED_PRECONDITION when its status cannot be cancelled.
-absl::StatusOr<AppointmentChange> CancelChange(const AppointmentProto& stored, const std::string& reason,
-                                               absl::Duration late_window, absl::Time now) {
-  std::optional<AppointmentStatus> status = FromProtoStatus(stored.status());
-  if (!status.has_value()) return absl::DataLossError("the stored appointment has no known status");
-  ASSIGN_OR_RETURN(AppointmentStatus next, ApplyAction(*status, AppointmentAction::kCancel));
-  AppointmentChange change;
-  change.updated = stored;
-  change.updated.set_revision(stored.revision() + 1);
-  change.updated.set_status(ToProtoStatus(next));
-  change.updated.set_cancellation_reason(reason);
-  change.updated.set_late_cancellation(IsLateCancellation(FromProto(stored.start_time()), now, late_window));
-  *change.updated.mutable_cancel_time() = ToProto(now);
-  *change.updated.mutable_update_time() = ToProto(now);
-  return change;
-}
 
 // Whether a change reaches beyond the one appointment: a series scope on an appointment of a series.
 bool InSeriesScope(const AppointmentProto& appointment, v1::ChangeScope scope) {
@@ -158,6 +112,13 @@ service::AuthzTable SchedulingRules() {
           {"ListCalendarFeeds", {{admin, clinician}, {}, {}, "calendar_feed.list", "calendar_feed"}},
           // Calendar apps send no bearer token: the feed token in the URL is the credential.
           {"GetCalendarFeed", CalendarFeedFetchRule()},
+          // The waitlist: a client joins and answers offers for themselves (joining only where they may book
+          // themselves), a clinician works their own queue for care-team clients, staff any.
+          {"JoinWaitlist", {everyone, {}, {}, "waitlist.join", "waitlist_entry"}},
+          {"LeaveWaitlist", {everyone, {}, {}, "waitlist.leave", "waitlist_entry"}},
+          {"ListWaitlist", {everyone, {}, {}, "waitlist.list", "waitlist_entry"}},
+          {"AcceptWaitlistOffer", {everyone, {}, {}, "waitlist.accept", "appointment"}},
+          {"DeclineWaitlistOffer", {everyone, {}, {}, "waitlist.decline", "appointment"}},
       });
 }
 
@@ -606,6 +567,10 @@ grpc::ServerUnaryReactor* SchedulingService::RescheduleAppointment(
         ASSIGN_OR_RETURN(Interval interval, ValidateRescheduleAppointment(*request, now));
         ASSIGN_OR_RETURN(AppointmentProto current,
                          AccessibleAppointment(call, request->clinic_id(), request->appointment_id()));
+        if (!current.waitlist_entry_id().empty() && current.status() == v1::APPOINTMENT_STATUS_PROPOSED) {
+          return absl::FailedPreconditionError(
+              "a slot held from the waitlist is accepted or declined, not moved");
+        }
         ASSIGN_OR_RETURN(ClinicianProto clinician,
                          deps_.store->GetClinician(request->clinic_id(), current.clinician_id()));
         ASSIGN_OR_RETURN(ClinicianPolicy policy, PolicyOf(clinician));
@@ -673,11 +638,13 @@ grpc::ServerUnaryReactor* SchedulingService::CancelAppointment(grpc::CallbackSer
               std::vector<AppointmentProto> changed,
               deps_.store->UpdateSeries(request->clinic_id(), current.series_id(), from, cancel_occurrence,
                                         call.SuccessEntry(current.appointment_id(), current.client_ids(0))));
+          WaitlistMayMove();
           return NamedOrCurrent(changed, current, *response);
         }
         ASSIGN_OR_RETURN(*response, deps_.store->UpdateAppointment(
                                         request->clinic_id(), request->appointment_id(), cancel,
                                         call.SuccessEntry(current.appointment_id(), current.client_ids(0))));
+        WaitlistMayMove();
         return absl::OkStatus();
       });
 }

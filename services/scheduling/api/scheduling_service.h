@@ -1,6 +1,7 @@
 #ifndef TANDEM_SERVICES_SCHEDULING_API_SCHEDULING_SERVICE_H_
 #define TANDEM_SERVICES_SCHEDULING_API_SCHEDULING_SERVICE_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,9 @@ struct SchedulingServiceDeps {
   const Clock* clock = &Clock::Real();
   // Calendar feed URLs (calendar_feed_handlers.cc).
   CalendarFeedStore* feeds = nullptr;
+  // Called after a change that may free a slot for the waitlist (a cancellation, a declined offer): wakes
+  // the WaitlistWorker. Empty: the worker's next round finds it.
+  std::function<void()> waitlist_changed;
 };
 
 // Who may call what is SchedulingRules() plus the relationship checks each handler makes (a clinician's own
@@ -116,6 +120,24 @@ class SchedulingService final : public tandem::scheduling::v1::SchedulingService
                                             const tandem::scheduling::v1::GetCalendarFeedRequest* request,
                                             tandem::api::v1::HttpBody* response) override;
 
+  // The waitlist (waitlist_handlers.cc).
+  grpc::ServerUnaryReactor* JoinWaitlist(grpc::CallbackServerContext* context,
+                                         const tandem::scheduling::v1::JoinWaitlistRequest* request,
+                                         tandem::scheduling::v1::WaitlistEntry* response) override;
+  grpc::ServerUnaryReactor* LeaveWaitlist(grpc::CallbackServerContext* context,
+                                          const tandem::scheduling::v1::LeaveWaitlistRequest* request,
+                                          tandem::scheduling::v1::WaitlistEntry* response) override;
+  grpc::ServerUnaryReactor* ListWaitlist(grpc::CallbackServerContext* context,
+                                         const tandem::scheduling::v1::ListWaitlistRequest* request,
+                                         tandem::scheduling::v1::ListWaitlistResponse* response) override;
+  grpc::ServerUnaryReactor* AcceptWaitlistOffer(
+      grpc::CallbackServerContext* context, const tandem::scheduling::v1::AcceptWaitlistOfferRequest* request,
+      tandem::scheduling::v1::Appointment* response) override;
+  grpc::ServerUnaryReactor* DeclineWaitlistOffer(
+      grpc::CallbackServerContext* context,
+      const tandem::scheduling::v1::DeclineWaitlistOfferRequest* request,
+      tandem::scheduling::v1::Appointment* response) override;
+
  private:
   // Whether the clinician is on the client's care team, through the cache.
   absl::StatusOr<bool> OnCareTeam(const std::string& clinic_id, const std::string& client_id,
@@ -143,6 +165,15 @@ class SchedulingService final : public tandem::scheduling::v1::SchedulingService
   // and horizon), `ignore_id` being the appointment moved. FAILED_PRECONDITION otherwise.
   absl::Status CheckSelfBooking(const ClinicianProto& clinician, const ClinicianPolicy& policy,
                                 const Interval& interval, absl::Time now, absl::string_view ignore_id);
+
+  // OK when the person behind `call` may see the waitlist entry; NOT_FOUND (audited) otherwise.
+  absl::Status CheckMayReachEntry(const service::Call& call, const WaitlistEntryProto& entry);
+  // Accepts (the hold becomes booked) or declines (it is cancelled) an open waitlist offer.
+  absl::Status AnswerWaitlistOffer(const service::Call& call, const std::string& clinic_id,
+                                   const std::string& appointment_id, bool accept,
+                                   AppointmentProto& response);
+  // Wakes the waitlist worker (deps_.waitlist_changed), when there is one.
+  void WaitlistMayMove() const;
 
   SchedulingServiceDeps deps_;
   service::RpcKit kit_;

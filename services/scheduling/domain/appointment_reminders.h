@@ -20,6 +20,12 @@ inline constexpr char kAppointmentReminderTemplateId[] = "tandem.appointment-rem
 // The parameter holding the appointment's start in the client's zone ("Tue 14 Jul, 18:00").
 inline constexpr char kAppointmentLocalTimeParam[] = "appointment_local_time";
 
+// The template of the message that tells a waitlisted client a slot is held for them, registered once per
+// clinic; like the reminder it names neither clinician nor care.
+inline constexpr char kWaitlistOfferTemplateId[] = "tandem.waitlist-offer";
+// The parameter holding the end of the hold in the client's zone.
+inline constexpr char kHoldUntilLocalTimeParam[] = "hold_until_local_time";
+
 // How long before an appointment its reminders go out when the client chose nothing: a day and two hours.
 inline constexpr int kDefaultReminderOffsetsMinutes[] = {24 * 60, 2 * 60};
 
@@ -47,6 +53,16 @@ std::vector<tandem::reminders::v1::ScheduleReminderRequest> PlanAppointmentRemin
     const tandem::scheduling::v1::Appointment& appointment,
     absl::Span<const tandem::scheduling::v1::Client> clients, const ReminderPlanOptions& options);
 
+// The waitlist offer's template registration, sent once per clinic before its first offer.
+tandem::reminders::v1::RegisterTemplateRequest WaitlistOfferTemplate(const std::string& clinic_id);
+
+// The messages that tell a client a slot is held for them: for a hold (status proposed, waitlist_entry_id and
+// hold_expire_time set, the hold not yet over at `now`), one message due at `now` to each opted-in channel of
+// each client who has not opted out, in their zone and quiet hours, idempotency key "<id>:offer:<n>".
+std::vector<tandem::reminders::v1::ScheduleReminderRequest> PlanWaitlistOfferNotices(
+    const tandem::scheduling::v1::Appointment& hold, absl::Span<const tandem::scheduling::v1::Client> clients,
+    const ReminderPlanOptions& options);
+
 // Stops every unsent reminder of an appointment older than `generation` (0: all of them).
 tandem::reminders::v1::CancelRemindersRequest CancelAppointmentReminders(
     const tandem::scheduling::v1::Appointment& appointment, int64_t generation);
@@ -56,7 +72,8 @@ tandem::reminders::v1::CancelRemindersRequest CancelAppointmentReminders(
 // clinic) arrives before any reminder and each appointment's calls arrive in the order of its revisions.
 //   - booked: the clinic's template (once), then, for a change, CancelReminders of older revisions, then a
 //     ScheduleReminder per planned reminder at generation = revision;
-//   - any other status, after a change from booked: CancelReminders of every unsent reminder;
+//   - a new waitlist hold: the offer template (once), then the offer notices (PlanWaitlistOfferNotices);
+//   - any other status, after a change from booked or from a hold: CancelReminders of every unsent message;
 //   - otherwise nothing.
 class AppointmentReminderPlanner final : public FollowUpPlanner {
  public:

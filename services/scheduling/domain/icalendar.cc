@@ -1,22 +1,17 @@
 #include "services/scheduling/domain/icalendar.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
+#include "services/scheduling/domain/proto_time.h"
 
 namespace tandem::scheduling {
 namespace {
 
 namespace v1 = tandem::scheduling::v1;
-using google::protobuf::util::TimeUtil;
 
 constexpr size_t kMaxLineOctets = 75;
 
 // UTC date-time form (RFC 5545 3.3.5, form #2): no zone definitions needed, and every app agrees on it.
 std::string UtcDateTime(absl::Time t) { return absl::FormatTime("%Y%m%dT%H%M%SZ", t, absl::UTCTimeZone()); }
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 
 absl::string_view Summary(v1::Modality modality) {
   switch (modality) {

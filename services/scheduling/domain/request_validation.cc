@@ -14,6 +14,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/status/status_macros.h"
 #include "common/text/contact_address.h"
 #include "common/text/utf8.h"
 #include "common/time/time_zone.h"
@@ -222,6 +223,44 @@ bool IsHttpsUrl(absl::string_view url) {
   return !authority.empty() && !absl::StrContains(authority, '@');
 }
 
+// Weekly intervals named "<list>[i].<field>": weekday 1-7; start and end whole-minute times (end 00:00 with
+// until_midnight for 24:00); effective dates real. Returns the intervals whose own fields are valid, with
+// the proto index of each in `index`; the checks across fields (end after start, dates in order) are
+// ValidateCalendar's.
+std::vector<WorkingHoursRule> CheckWorkingIntervals(
+    FieldViolations& v, const std::string& list,
+    const google::protobuf::RepeatedPtrField<v1::WorkingInterval>& intervals, std::vector<int>& index) {
+  std::vector<WorkingHoursRule> rules;
+  for (int i = 0; i < intervals.size(); ++i) {
+    const v1::WorkingInterval& w = intervals.Get(i);
+    const std::string base = Indexed(list, i);
+    const size_t before = v.size();
+    std::optional<int> weekday = CheckRange(v, base + ".weekday", w.weekday(), 1, 7);
+    std::optional<int> start = CheckTimeOfDay(v, base + ".start", w.has_start(), w.start());
+    std::optional<int> end;
+    if (w.until_midnight()) {
+      std::optional<int> written =
+          w.has_end() ? CheckTimeOfDay(v, base + ".end", true, w.end()) : std::optional<int>(0);
+      if (written.has_value() && *written != 0) {
+        v.Add(base + ".end", "must be 00:00 (or unset) with until_midnight");
+      } else if (written.has_value()) {
+        end = kMinutesPerDay;
+      }
+    } else {
+      end = CheckTimeOfDay(v, base + ".end", w.has_end(), w.end());
+    }
+    std::optional<absl::CivilDay> from;
+    std::optional<absl::CivilDay> until;
+    if (w.has_effective_from()) from = CheckDate(v, base + ".effective_from", true, w.effective_from());
+    if (w.has_effective_until()) until = CheckDate(v, base + ".effective_until", true, w.effective_until());
+    if (v.size() != before) continue;
+    // ISO weekday 1 (Monday) .. 7 (Sunday); absl::Weekday starts at Monday too.
+    rules.push_back({static_cast<absl::Weekday>(*weekday - 1), *start, *end, from, until});
+    index.push_back(i);
+  }
+  return rules;
+}
+
 // Maps a ValidateCalendar field ("working_hours[3].end_minute") to the request's proto path, through the
 // index of the proto entry each calendar entry came from. Unknown shapes keep their name under `prefix`.
 std::string CalendarFieldToProto(absl::string_view field, const std::string& prefix,
@@ -353,33 +392,8 @@ absl::StatusOr<AvailabilityRules> ValidateAvailability(const v1::Availability& a
   std::vector<int> working_index;
   std::vector<int> days_off_index;
   std::vector<int> time_off_index;
-  for (int i = 0; i < availability.working_hours_size(); ++i) {
-    const v1::WorkingInterval& w = availability.working_hours(i);
-    const std::string base = Indexed(absl::StrCat(prefix, ".working_hours"), i);
-    const size_t before = v.size();
-    std::optional<int> weekday = CheckRange(v, base + ".weekday", w.weekday(), 1, 7);
-    std::optional<int> start = CheckTimeOfDay(v, base + ".start", w.has_start(), w.start());
-    std::optional<int> end;
-    if (w.until_midnight()) {
-      std::optional<int> written =
-          w.has_end() ? CheckTimeOfDay(v, base + ".end", true, w.end()) : std::optional<int>(0);
-      if (written.has_value() && *written != 0) {
-        v.Add(base + ".end", "must be 00:00 (or unset) with until_midnight");
-      } else if (written.has_value()) {
-        end = kMinutesPerDay;
-      }
-    } else {
-      end = CheckTimeOfDay(v, base + ".end", w.has_end(), w.end());
-    }
-    std::optional<absl::CivilDay> from;
-    std::optional<absl::CivilDay> until;
-    if (w.has_effective_from()) from = CheckDate(v, base + ".effective_from", true, w.effective_from());
-    if (w.has_effective_until()) until = CheckDate(v, base + ".effective_until", true, w.effective_until());
-    if (v.size() != before) continue;
-    // ISO weekday 1 (Monday) .. 7 (Sunday); absl::Weekday starts at Monday too.
-    calendar.working_hours.push_back({static_cast<absl::Weekday>(*weekday - 1), *start, *end, from, until});
-    working_index.push_back(i);
-  }
+  calendar.working_hours = CheckWorkingIntervals(v, absl::StrCat(prefix, ".working_hours"),
+                                                 availability.working_hours(), working_index);
   for (int i = 0; i < availability.days_off_size(); ++i) {
     const v1::DaysOff& d = availability.days_off(i);
     const std::string base = Indexed(absl::StrCat(prefix, ".days_off"), i);
@@ -763,6 +777,65 @@ absl::StatusOr<SeriesBooking> ValidateBookSeries(const v1::BookSeriesRequest& re
   }
   if (!v.empty()) return v.ToStatus();
   return series;
+}
+
+// ---- Waitlist ----
+
+absl::StatusOr<WaitlistWindows> ValidateJoinWaitlist(const v1::JoinWaitlistRequest& request) {
+  FieldViolations v;
+  if (!request.has_entry()) {
+    v.Add("entry", "is required");
+    return v.ToStatus();
+  }
+  const v1::WaitlistEntry& entry = request.entry();
+  CheckRef(v, "entry.clinic_id", entry.clinic_id());
+  CheckRef(v, "entry.client_id", entry.client_id());
+  CheckRef(v, "entry.clinician_id", entry.clinician_id());
+  if (entry.windows_size() == 0 || entry.windows_size() > kMaxWaitlistWindows) {
+    v.Add("entry.windows", absl::StrCat("must hold 1 to ", kMaxWaitlistWindows, " windows"));
+  }
+  std::vector<int> index;
+  ClinicianCalendar calendar;
+  calendar.working_hours = CheckWorkingIntervals(v, "entry.windows", entry.windows(), index);
+  for (const FieldViolation& f : ValidateCalendar(calendar)) {
+    const std::string field = CalendarFieldToProto(f.field, "entry", index, {}, {});
+    v.Add(absl::StrReplaceAll(field, {{"entry.working_hours", "entry.windows"}}),
+          absl::StrReplaceAll(f.description, {{"start_minute", "start"}}));
+  }
+  absl::Status server_error;
+  std::optional<absl::TimeZone> zone;
+  if (!entry.time_zone().empty()) zone = CheckTimeZone(v, "entry.time_zone", entry.time_zone(), server_error);
+  if (entry.modality() != v1::MODALITY_IN_PERSON && entry.modality() != v1::MODALITY_TELEHEALTH) {
+    v.Add("entry.modality", "must be IN_PERSON or TELEHEALTH");
+  }
+  if (!v.empty()) return v.ToStatus();
+  RETURN_IF_ERROR(server_error);
+  return WaitlistWindows{std::move(calendar.working_hours), zone};
+}
+
+absl::Status ValidateLeaveWaitlist(const v1::LeaveWaitlistRequest& request) {
+  FieldViolations v;
+  CheckRef(v, "clinic_id", request.clinic_id());
+  CheckRef(v, "entry_id", request.entry_id());
+  return v.ToStatus();
+}
+
+absl::Status ValidateListWaitlist(const v1::ListWaitlistRequest& request) {
+  FieldViolations v;
+  CheckRef(v, "clinic_id", request.clinic_id());
+  if (request.clinician_id().empty() && request.client_id().empty()) {
+    v.Add("clinician_id", "or client_id is required");
+  }
+  CheckOptionalRef(v, "clinician_id", request.clinician_id());
+  CheckOptionalRef(v, "client_id", request.client_id());
+  return v.ToStatus();
+}
+
+absl::Status ValidateWaitlistOfferAnswer(const std::string& clinic_id, const std::string& appointment_id) {
+  FieldViolations v;
+  CheckRef(v, "clinic_id", clinic_id);
+  CheckRef(v, "appointment_id", appointment_id);
+  return v.ToStatus();
 }
 
 }  // namespace tandem::scheduling

@@ -1,6 +1,7 @@
 #ifndef TANDEM_SERVICES_SCHEDULING_DOMAIN_REQUEST_VALIDATION_H_
 #define TANDEM_SERVICES_SCHEDULING_DOMAIN_REQUEST_VALIDATION_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,30 @@ absl::StatusOr<SeriesBooking> ValidateBookSeries(const v1::BookSeriesRequest& re
 // A GetAttendanceSummaryRequest: clinic_id and client_id valid ids; start_time and end_time set and valid,
 // start before end, at most kMaxAttendanceWindow apart. Returns the window.
 absl::StatusOr<Interval> ValidateGetAttendanceSummary(const v1::GetAttendanceSummaryRequest& request);
+
+// ---- Waitlist ----
+
+inline constexpr int kMaxWaitlistWindows = 14;
+
+// A JoinWaitlistRequest's windows as rules, and its zone when one is named (empty: the client's).
+struct WaitlistWindows {
+  std::vector<WorkingHoursRule> windows;
+  std::optional<absl::TimeZone> zone;
+};
+
+// A JoinWaitlistRequest: "entry" is required; then, under "entry.": clinic_id, client_id and clinician_id
+// valid ids; 1-14 windows, each checked like a working interval ("entry.windows[i].end"); time_zone empty
+// or a loadable IANA zone; modality IN_PERSON or TELEHEALTH. Status, offer and times are output only.
+absl::StatusOr<WaitlistWindows> ValidateJoinWaitlist(const v1::JoinWaitlistRequest& request);
+
+// A LeaveWaitlistRequest: clinic_id and entry_id valid ids.
+absl::Status ValidateLeaveWaitlist(const v1::LeaveWaitlistRequest& request);
+
+// A ListWaitlistRequest: clinic_id a valid id; clinician_id or client_id (or both), each valid when set.
+absl::Status ValidateListWaitlist(const v1::ListWaitlistRequest& request);
+
+// An Accept/DeclineWaitlistOfferRequest: clinic_id and appointment_id valid ids.
+absl::Status ValidateWaitlistOfferAnswer(const std::string& clinic_id, const std::string& appointment_id);
 
 }  // namespace tandem::scheduling
 

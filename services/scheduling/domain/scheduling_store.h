@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -19,6 +20,7 @@ using ClinicianProto = tandem::scheduling::v1::Clinician;
 using AvailabilityProto = tandem::scheduling::v1::Availability;
 using ClientProto = tandem::scheduling::v1::Client;
 using AppointmentProto = tandem::scheduling::v1::Appointment;
+using WaitlistEntryProto = tandem::scheduling::v1::WaitlistEntry;
 
 // At most this many clinicians on one care team.
 inline constexpr int kMaxCareTeamSize = 20;
@@ -100,6 +102,30 @@ class FollowUpPlanner {
   virtual std::vector<FollowUpCall> AfterChange(const AppointmentProto* previous,
                                                 const AppointmentProto& current,
                                                 const std::vector<ClientProto>& clients) const = 0;
+};
+
+// A slot freed by a cancellation before its start, as the waitlist sees it.
+struct FreedSlot {
+  AppointmentProto cancelled;  // the appointment that held it (opened: its room and modality)
+  ClinicianProto clinician;
+  // The clinician's waiting entries in queue order, and the ids of those the slot was offered to before.
+  std::vector<WaitlistEntryProto> queue;
+  absl::flat_hash_set<std::string> offered_before;
+};
+
+// What becomes of a freed slot: the entry it is offered to, with the hold (a proposed appointment of that
+// entry's client with hold_expire_time and waitlist_entry_id set; its idempotency fields are ignored), or
+// nullopt when nobody waits for it.
+struct WaitlistOffer {
+  std::string entry_id;
+  NewAppointment hold;
+};
+using OfferDecision = absl::FunctionRef<absl::StatusOr<std::optional<WaitlistOffer>>(const FreedSlot&)>;
+
+// An open hold, as the worker that ends holds sees it.
+struct HoldRef {
+  std::string clinic_id;
+  std::string appointment_id;
 };
 
 // Scheduling's durable state: the roster (clinicians, their availability, clients and care teams) and every
@@ -188,6 +214,39 @@ class SchedulingStore {
   // Up to page_size (1..1000) appointments matching the filter after `after`, in start order.
   virtual absl::StatusOr<AppointmentPage> ListAppointments(const AppointmentFilter& filter, int page_size,
                                                            const std::optional<AppointmentCursor>& after) = 0;
+
+  // ---- The waitlist ----
+  // Every appointment change above keeps it: cancelling an appointment that held time and has not started
+  // queues its slot as freed (when someone waits for its clinician), in the change's transaction; a hold that
+  // leaves `proposed` closes its offer, its entry becoming booked (the hold was accepted) or waiting again.
+
+  // Adds an entry as waiting, at the end of the clinician's queue; NOT_FOUND ("client_id" / "clinician_id")
+  // for a client or clinician the clinic does not have.
+  virtual absl::StatusOr<WaitlistEntryProto> JoinWaitlist(const WaitlistEntryProto& entry,
+                                                          const audit::AuditEntry& audit) = 0;
+  virtual absl::StatusOr<WaitlistEntryProto> GetWaitlistEntry(const std::string& clinic_id,
+                                                              const std::string& entry_id) = 0;
+  // Takes a waiting entry off the list (status left). FAILED_PRECONDITION for an entry holding an offer (it
+  // is declined first) or already booked or left.
+  virtual absl::StatusOr<WaitlistEntryProto> LeaveWaitlist(const std::string& clinic_id,
+                                                           const std::string& entry_id,
+                                                           const audit::AuditEntry& audit) = 0;
+  // A clinician's queue and/or a client's entries (either id may be empty, not both): waiting and offered
+  // entries in queue order, then, with `include_closed`, the newest 500 booked and left ones.
+  virtual absl::StatusOr<std::vector<WaitlistEntryProto>> ListWaitlist(const std::string& clinic_id,
+                                                                       const std::string& clinician_id,
+                                                                       const std::string& client_id,
+                                                                       bool include_closed) = 0;
+  // Takes up to `limit` freed slots, oldest first, each in a transaction of its own: a slot that has started
+  // by `now` or whose clinician is gone is dropped; otherwise `decide` picks the offer, and the hold is
+  // written as Book writes an appointment (a slot booked meanwhile is offered to nobody), the entry becomes
+  // offered, the offer is remembered, and `audit` is appended with the hold's id and clinic. Returns the
+  // holds made.
+  virtual absl::StatusOr<std::vector<AppointmentProto>> OfferFreedSlots(absl::Time now, int limit,
+                                                                        OfferDecision decide,
+                                                                        const audit::AuditEntry& audit) = 0;
+  // Up to `limit` holds still open whose hold_expire_time is at or before `now`.
+  virtual absl::StatusOr<std::vector<HoldRef>> ExpiredHolds(absl::Time now, int limit) = 0;
 };
 
 }  // namespace tandem::scheduling

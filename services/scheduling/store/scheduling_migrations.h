@@ -5,7 +5,7 @@
 
 namespace tandem::migrations {
 
-// The clinicians, availability, clients, care_team, appointments and calendar_feeds tables.
+// The clinicians, availability, clients, care_team, appointments and calendar_feeds and waitlist tables.
 const db::MigrationSet& scheduling();
 
 }  // namespace tandem::migrations

@@ -10,21 +10,23 @@
 #include "common/status/error_details.h"
 #include "common/status/field_violations.h"
 #include "common/status/status_macros.h"
-#include "google/protobuf/util/time_util.h"
 #include "services/scheduling/domain/appointment_status.h"
 #include "services/scheduling/domain/proto_status.h"
+#include "services/scheduling/domain/proto_time.h"
+#include "services/scheduling/store/store_records.h"
 
 namespace tandem::scheduling {
 namespace {
 
-using google::protobuf::util::TimeUtil;
+using store_records::Binding;
+using store_records::DomainStatus;
+using store_records::kRecordVersion;
+using store_records::NotFoundField;
 
 // The longest an appointment with its buffers may be: a session (8 h) and both buffers (4 h each) fit. The
 // overlap check relies on it to bound its index scans.
 constexpr absl::Duration kLongestProtectedInterval = absl::Hours(24);
 
-// Records are rewritten in place under the same id; the binding ties each envelope to its clinic and record.
-constexpr int64_t kRecordVersion = 1;
 constexpr char kBookRpc[] = "BookAppointment";
 constexpr char kBookSeriesRpc[] = "BookSeries";
 constexpr int kMaxPageSize = 1000;
@@ -33,16 +35,6 @@ constexpr int kMaxClientsPerAppointment = 2;
 // cancelled meanwhile) is tried again, a few times.
 constexpr int kMaxWriteAttempts = 3;
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-crypto::SealBinding Binding(const std::string& clinic_id, absl::string_view kind, absl::string_view id) {
-  return {clinic_id, absl::StrCat(kind, "/", id), kRecordVersion};
-}
 // The stored first response of a booking belongs to its idempotency key, not to the appointment row.
 crypto::SealBinding ResponseBinding(const NewAppointment& booking) {
   return {booking.appointment.clinic_id(),
@@ -54,25 +46,11 @@ crypto::SealBinding ResponseBinding(const NewSeries& series) {
           absl::StrCat(kBookSeriesRpc, "/", series.caller, "/", series.idempotency_key), kRecordVersion};
 }
 
-absl::StatusOr<AppointmentStatus> DomainStatus(tandem::scheduling::v1::AppointmentStatus status) {
-  std::optional<AppointmentStatus> domain = FromProtoStatus(status);
-  if (!domain.has_value()) {
-    FieldViolations v;
-    v.Add("appointment.status", "is not an appointment status");
-    return v.ToStatus();
-  }
-  return *domain;
-}
-
 absl::Status OverlapError(const std::string& appointment_id) {
   return ConflictError(absl::StatusCode::kAlreadyExists,
                        "the time overlaps another appointment of the clinician or the room",
                        "tandem.scheduling.v1.Appointment", absl::StrCat("appointments/", appointment_id),
                        "APPOINTMENT_OVERLAPS");
-}
-
-absl::Status NotFoundField(absl::string_view field, absl::string_view what) {
-  return absl::NotFoundError(absl::StrCat(field, ": the clinic has no such ", what));
 }
 
 }  // namespace
@@ -747,7 +725,12 @@ absl::StatusOr<std::optional<AppointmentProto>> SqlSchedulingStore::ChangeInTran
   updated.set_clinic_id(clinic_id);
   updated.set_appointment_id(appointment_id);
   *updated.mutable_create_time() = current->create_time();
-  *updated.mutable_update_time() = ToProto(clock_.Now());
+  const absl::Time now = clock_.Now();
+  *updated.mutable_update_time() = ToProto(now);
+  // A hold ends when its appointment leaves `proposed`, however it does.
+  if (updated.status() != tandem::scheduling::v1::APPOINTMENT_STATUS_PROPOSED) {
+    updated.clear_hold_expire_time();
+  }
   ASSIGN_OR_RETURN(AppointmentStatus status, DomainStatus(updated.status()));
   const Interval stored_interval{stored_start, stored_end};
   const Placement placement{change.protected_interval.value_or(stored_interval), ProtectsTime(status)};
@@ -773,6 +756,7 @@ absl::StatusOr<std::optional<AppointmentProto>> SqlSchedulingStore::ChangeInTran
   attempt.excluded = absl::IsAlreadyExists(written);
   RETURN_IF_ERROR(written);
   RETURN_IF_ERROR(EnqueueFollowUps(tx, &*current, updated));
+  RETURN_IF_ERROR(KeepWaitlist(tx, *current, updated, now));
   // One row per appointment changed (a series change writes several).
   audit::AuditEntry entry = audit;
   entry.resource_id = appointment_id;

@@ -74,6 +74,21 @@ class SqlSchedulingStore final : public SchedulingStore {
                                                              const std::string& series_id, absl::Time from,
                                                              SeriesMutation mutation,
                                                              const audit::AuditEntry& audit) override;
+  // The waitlist (sql_waitlist.cc).
+  absl::StatusOr<WaitlistEntryProto> JoinWaitlist(const WaitlistEntryProto& entry,
+                                                  const audit::AuditEntry& audit) override;
+  absl::StatusOr<WaitlistEntryProto> GetWaitlistEntry(const std::string& clinic_id,
+                                                      const std::string& entry_id) override;
+  absl::StatusOr<WaitlistEntryProto> LeaveWaitlist(const std::string& clinic_id, const std::string& entry_id,
+                                                   const audit::AuditEntry& audit) override;
+  absl::StatusOr<std::vector<WaitlistEntryProto>> ListWaitlist(const std::string& clinic_id,
+                                                               const std::string& clinician_id,
+                                                               const std::string& client_id,
+                                                               bool include_closed) override;
+  absl::StatusOr<std::vector<AppointmentProto>> OfferFreedSlots(absl::Time now, int limit,
+                                                                OfferDecision decide,
+                                                                const audit::AuditEntry& audit) override;
+  absl::StatusOr<std::vector<HoldRef>> ExpiredHolds(absl::Time now, int limit) override;
 
  private:
   // What the write of one appointment needs besides the proto: where it sits and whether it holds time.
@@ -140,6 +155,19 @@ class SqlSchedulingStore final : public SchedulingStore {
   // of their appointments still booked and not yet started.
   absl::Status ReviseUpcomingAppointments(db::Transaction& tx, const std::string& clinic_id,
                                           const std::string& client_id);
+  // The waitlist's part of an appointment change, in its transaction: a hold leaving `proposed` closes its
+  // offer (the entry booked or waiting again), and a cancellation before the start queues the slot as freed
+  // when someone waits for the clinician.
+  static absl::Status KeepWaitlist(db::Transaction& tx, const AppointmentProto& before,
+                                   const AppointmentProto& after, absl::Time now);
+  // One freed slot, offered or dropped, in one transaction; nullopt when nothing was held.
+  absl::StatusOr<std::optional<AppointmentProto>> OfferOneFreedSlot(absl::Time now, OfferDecision decide,
+                                                                    const audit::AuditEntry& audit,
+                                                                    bool& none_left);
+  static absl::StatusOr<std::optional<WaitlistEntryProto>> SelectWaitlistEntry(db::Transaction& tx,
+                                                                               const std::string& clinic_id,
+                                                                               const std::string& entry_id);
+  static absl::Status WriteWaitlistEntry(db::Transaction& tx, const WaitlistEntryProto& entry, bool insert);
   // Creates the clinic's data key, if it has none, before a transaction that seals inside it: the first key
   // is written in a transaction of its own.
   absl::Status EnsureClinicKey(const std::string& clinic_id);
